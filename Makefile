@@ -1,0 +1,49 @@
+# AccessFlow developer commands. Every target creates the virtualenv it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export AWS_DEFAULT_REGION ?= us-east-1
+export TZ := UTC
+
+.PHONY: install demo test lint typecheck unit integration e2e bench serve clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m infra.demo
+
+serve: $(STAMP)
+	$(BIN)/python -m infra.serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/statelint workflows/*.asl.json
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+test: lint typecheck
+	$(BIN)/pytest -q -n 2 tests
+
+bench: $(STAMP)
+	$(BIN)/python -m infra.bench
+
+clean:
+	rm -rf $(VENV) .local .mypy_cache .ruff_cache .pytest_cache
