@@ -1,0 +1,21 @@
+"""Business policy: the per-business knobs, with the defaults of the product brief."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BusinessPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invitation_lifetime_days: int = Field(default=7, ge=1, le=30)
+    max_admins_per_account: int = Field(default=3, ge=1, le=100)
+    auto_confirm_non_admin: bool = True
+    resend_max_sends: int = Field(default=5, ge=1, le=50)
+    resend_min_interval_seconds: int = Field(default=60, ge=0)
+    reminder_before_hours: int = Field(default=24, ge=1)
+    retention_days: int = Field(default=90, ge=1)
+
+    @property
+    def lifetime_seconds(self) -> int:
+        return self.invitation_lifetime_days * 86400

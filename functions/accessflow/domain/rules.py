@@ -1,0 +1,135 @@
+"""Decisions of the invitation flow and of authorization, as pure functions.
+
+Nothing here reads a clock or a table: callers pass ``now`` and the facts; the functions either
+return a decision or raise a :mod:`accessflow.domain.errors` error that explains the refusal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from accessflow.domain.errors import (
+    AdminLimitReached,
+    AlreadyUsed,
+    EmailMismatch,
+    Forbidden,
+    Gone,
+    LastAdmin,
+    TooManyRequests,
+)
+from accessflow.domain.model import Grant, InvitationStatus
+from accessflow.domain.policy import BusinessPolicy
+from accessflow.domain.roles import Permission, Role, has_permission
+from accessflow.domain.tokens import normalise_email
+
+# --- invitations --------------------------------------------------------------------------------
+
+
+def expiry_for(now: datetime, policy: BusinessPolicy) -> datetime:
+    return now + timedelta(seconds=policy.lifetime_seconds)
+
+
+def check_acceptable(
+    *,
+    status: InvitationStatus,
+    expires_at: datetime,
+    invited_email: str,
+    caller_email: str | None,
+    caller_email_verified: bool,
+    now: datetime,
+) -> None:
+    """May this caller accept this invitation now? Order matters: state before identity, so a used
+    or expired link says so to anyone holding it, and a wrong login never consumes the link."""
+    if status in (InvitationStatus.ACCEPTED, InvitationStatus.CONFIRMED, InvitationStatus.REJECTED):
+        raise AlreadyUsed("This invitation has already been accepted.")
+    if status is InvitationStatus.REVOKED:
+        raise Gone("This invitation was revoked by an administrator.", reason="revoked")
+    if status is InvitationStatus.EXPIRED or expires_at <= now:
+        raise Gone(
+            "This invitation has expired. Ask an administrator to send it again.", reason="expired"
+        )
+    if not caller_email or not caller_email_verified:
+        raise EmailMismatch(
+            "Your login has no verified e-mail address. Sign in with the verified address the "
+            "invitation was sent to."
+        )
+    if normalise_email(caller_email) != normalise_email(invited_email):
+        raise EmailMismatch(
+            "You are signed in with a different e-mail address than the one this invitation was "
+            "sent to. Sign in with the invited address; the invitation stays valid for it."
+        )
+
+
+def needs_confirmation(grants: Iterable[Grant], policy: BusinessPolicy) -> bool:
+    """An Admin grant always needs a second admin; lower roles only if the business says so."""
+    grants = list(grants)
+    if any(g.role is Role.ADMIN for g in grants):
+        return True
+    return not policy.auto_confirm_non_admin
+
+
+def is_due(expires_at: datetime, now: datetime) -> bool:
+    return expires_at <= now
+
+
+def check_resend(
+    *, send_count: int, last_sent_at: datetime | None, now: datetime, policy: BusinessPolicy
+) -> None:
+    if send_count >= policy.resend_max_sends:
+        raise TooManyRequests(
+            f"This invitation was already sent {send_count} times, the most allowed. Revoke it and "
+            "invite again if needed.",
+            retry_after=86400,
+        )
+    if last_sent_at is not None:
+        wait = policy.resend_min_interval_seconds - (now - last_sent_at).total_seconds()
+        if wait > 0:
+            raise TooManyRequests(
+                "This invitation was sent less than a minute ago.", retry_after=max(1, math.ceil(wait))
+            )
+
+
+# --- authorization -------------------------------------------------------------------------------
+
+
+def require_permission(
+    caller_roles: Mapping[str, Role], accounts: Iterable[str], permission: Permission
+) -> None:
+    """Caller must hold ``permission`` on every listed account; the refusal names the accounts."""
+    missing = sorted(a for a in set(accounts) if not has_permission(caller_roles.get(a), permission))
+    if missing:
+        raise Forbidden(
+            f"You need the {permission.value} permission on: {', '.join(missing)}.",
+            accounts=missing,
+        )
+
+
+def require_admin_of(caller_roles: Mapping[str, Role], accounts: Iterable[str]) -> None:
+    """Only an Admin of an account invites to, changes roles on or removes people from it. This
+    is also the no-escalation rule: nobody grants on an account where they are not Admin."""
+    require_permission(caller_roles, accounts, Permission.MANAGE_MEMBERS)
+
+
+def check_confirmer(*, confirmer_member_id: str, invitee_member_id: str) -> None:
+    if confirmer_member_id == invitee_member_id:
+        raise Forbidden("An invitee cannot confirm their own role; another Admin must confirm it.")
+
+
+def check_admin_capacity(account_id: str, current_admins: int, adding: int, policy: BusinessPolicy) -> None:
+    if adding and current_admins + adding > policy.max_admins_per_account:
+        raise AdminLimitReached(
+            f"Account {account_id} already has {current_admins} Admins; the business allows at most "
+            f"{policy.max_admins_per_account}.",
+            account_id=account_id,
+        )
+
+
+def check_not_last_admin(account_id: str, other_admins: int) -> None:
+    """An admin may not demote or remove the last Admin of an account (HR terminations may)."""
+    if other_admins == 0:
+        raise LastAdmin(
+            f"This is the last Admin of account {account_id}; promote someone else first.",
+            account_id=account_id,
+        )

@@ -1,0 +1,99 @@
+"""HR events from the AccessFlow bus: ``member.onboarding.requested`` (and, later, offboarding).
+
+Delivery is at least once. Idempotency has two layers: Powertools idempotency keyed on
+(business_id, idempotency_key), and a deterministic execution name, so any number of deliveries
+start one execution. A malformed event is never dropped: it goes to the intake dead-letter queue
+with the reason, and is counted.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from accessflow.observability import MetricUnit, logger, metrics, tracer
+from accessflow.schemas import HrEvent, OnboardingRequested
+from accessflow.settings import IntakeSettings, load
+
+
+def _settings() -> IntakeSettings:
+    return load(IntakeSettings)
+
+
+@cache
+def _idempotent_start() -> Any:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    settings = _settings()
+    config = IdempotencyConfig(event_key_jmespath="[business_id, idempotency_key]",
+                               expires_after_seconds=7 * 24 * 3600)
+    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
+
+    @idempotent_function(data_keyword_argument="request", config=config, persistence_store=persistence)
+    def start(request: dict[str, Any]) -> dict[str, Any]:
+        from accessflow.adapters.workflow import StepFunctionsWorkflow
+        from accessflow.usecases.onboarding import execution_name, invitation_id_for
+
+        invitation_id = invitation_id_for(request["business_id"], request["idempotency_key"])
+        arn = StepFunctionsWorkflow().start(
+            settings.onboarding_state_machine_arn, execution_name(invitation_id),
+            {"business_id": request["business_id"], "invitation_id": invitation_id, "source": "hr",
+             "request": request},
+        )
+        return {"status": "started", "invitation_id": invitation_id, "execution_arn": arn}
+
+    return start, config
+
+
+def dead_letter(event: dict[str, Any], reason: str) -> None:
+    import boto3
+
+    boto3.client("sqs").send_message(
+        QueueUrl=_settings().dead_letter_queue_url,
+        MessageBody=json.dumps({"reason": reason, "event": event}, default=str),
+        MessageAttributes={"ERROR_CODE": {"DataType": "String", "StringValue": "MalformedEvent"},
+                           "ERROR_MESSAGE": {"DataType": "String", "StringValue": reason[:1000]}},
+    )
+    metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+    logger.warning("malformed HR event dead-lettered", extra={"reason": reason})
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "detail"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        envelope = HrEvent.model_validate(event)
+    except ValidationError as exc:
+        dead_letter(event, f"not an HR event: {_reason(exc)}")
+        return {"status": "dead-lettered"}
+    if envelope.detail_type != "member.onboarding.requested":
+        from accessflow.handlers import offboarding_intake
+
+        return offboarding_intake.handle(event, envelope.detail)
+    try:
+        request = OnboardingRequested.model_validate(envelope.detail)
+    except ValidationError as exc:
+        dead_letter(event, _reason(exc))
+        return {"status": "dead-lettered"}
+    start, config = _idempotent_start()
+    config.register_lambda_context(context)
+    result: dict[str, Any] = start(request=request.model_dump(mode="json"))
+    metrics.add_metric(name="OnboardingRequests", unit=MetricUnit.Count, value=1)
+    logger.info("onboarding started", extra=result)
+    return result

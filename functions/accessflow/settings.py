@@ -1,0 +1,61 @@
+"""Configuration: environment variables set by ``template.yaml``, read once into a validated model
+per function. Nothing names a table, bus, queue or state machine in code."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Settings(BaseModel):
+    """What every function needs."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    aws_region: str | None = Field(default=None, alias="AWS_REGION")
+
+
+class MailSettings(Settings):
+    sender_email: str = Field(alias="SENDER_EMAIL", min_length=3)
+    ses_configuration_set: str | None = Field(default=None, alias="SES_CONFIGURATION_SET")
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", min_length=1)
+
+
+class OnboardingTaskSettings(MailSettings):
+    """The onboarding state machine's Lambda tasks."""
+
+
+class IntakeSettings(Settings):
+    onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
+    dead_letter_queue_url: str = Field(alias="INTAKE_DLQ_URL")
+
+
+class ApiSettings(MailSettings):
+    onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")
+
+
+S = TypeVar("S", bound=Settings)
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@cache
+def load(model: type[S]) -> S:
+    """Read and validate once per function instance (at cold start), and bind the store."""
+    env = {k: v for k, v in os.environ.items() if v != ""}
+    try:
+        settings = model.model_validate(env)
+    except ValidationError as exc:
+        raise ConfigurationError(f"{model.__name__}: invalid environment: {exc}") from exc
+    from accessflow.store.models import bind
+
+    bind(settings.table_name, settings.aws_region or os.environ.get("AWS_DEFAULT_REGION"))
+    return settings

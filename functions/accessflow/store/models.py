@@ -1,0 +1,236 @@
+"""PynamoDB models of the single AccessFlow table.
+
+One table, typed items distinguished by key prefixes (see ``docs/decisions.md``):
+
+=================  ==========================  ===============================  ==========================
+item               pk                          sk                               indexes
+=================  ==========================  ===============================  ==========================
+business           ``BIZ#{b}``                 ``META``
+account            ``BIZ#{b}``                 ``ACCOUNT#{a}``                  (``admin_count`` counter)
+member             ``BIZ#{b}``                 ``MEMBER#{m}``
+lookup             ``BIZ#{b}``                 ``EMAIL#{e}`` / ``EMPLOYEE#{id}`` / ``LOGIN#{sub}``
+grant              ``BIZ#{b}``                 ``GRANT#{m}#{a}``                GSI1 (active only): account
+invitation         ``BIZ#{b}``                 ``INV#{i}``                      GSI1: e-mail; TokenIndex;
+                                                                                DueIndex/RemindIndex (sparse)
+offboarding        ``BIZ#{b}``                 ``OFFBOARD#{m}``
+audit entry        ``AUDIT#{b}``               ``{iso time}#{seq}``             GSI1: member
+=================  ==========================  ===============================  ==========================
+
+The table name comes from the environment at bind time (:func:`bind`), never from code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _Gsi1(GlobalSecondaryIndex["Any"]):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class _TokenIndex(GlobalSecondaryIndex["Any"]):
+    class Meta:
+        index_name = "TokenIndex"
+        projection = AllProjection()
+
+    token_hash = UnicodeAttribute(hash_key=True)
+
+
+class _DueIndex(GlobalSecondaryIndex["Any"]):
+    """Holds only PENDING invitations (sparse: ``due_pk`` is removed on any other status), sorted by
+    expiry, so the sweep reads the due ones first and nothing else."""
+
+    class Meta:
+        index_name = "DueIndex"
+        projection = AllProjection()
+
+    due_pk = UnicodeAttribute(hash_key=True)
+    expires_at = UTCDateTimeAttribute(range_key=True)
+
+
+class _RemindIndex(GlobalSecondaryIndex["Any"]):
+    """Holds only PENDING invitations whose reminder has not gone out yet, sorted by reminder time."""
+
+    class Meta:
+        index_name = "RemindIndex"
+        projection = AllProjection()
+
+    remind_pk = UnicodeAttribute(hash_key=True)
+    remind_at = UTCDateTimeAttribute(range_key=True)
+
+
+class BaseItem(Model):
+    class Meta:
+        table_name = "unbound"  # replaced by bind()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class BusinessItem(BaseItem):
+    business_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    policy = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+
+
+class AccountItem(BaseItem):
+    business_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    platform = UnicodeAttribute(default="tiktok")
+    admin_count = NumberAttribute(default=0)
+
+
+class MemberItem(BaseItem):
+    business_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    employee_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    login_sub = UnicodeAttribute(null=True)
+    invited_by = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class LookupItem(BaseItem):
+    member_id = UnicodeAttribute()
+
+
+class GrantItem(BaseItem):
+    business_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()
+    invited_by = UnicodeAttribute(null=True)
+    confirmed_by = UnicodeAttribute(null=True)
+    invitation_id = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_account = _Gsi1()
+
+
+class InvitationItem(BaseItem):
+    business_id = UnicodeAttribute()
+    invitation_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    grants = JSONAttribute()
+    final_grants = JSONAttribute(null=True)
+    status = UnicodeAttribute()
+    source = UnicodeAttribute()  # "hr" or "api"
+    requested_by = UnicodeAttribute()
+    inviter_email = UnicodeAttribute(null=True)
+    idempotency_key = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    token_hash = UnicodeAttribute(null=True)
+    delivery = UnicodeAttribute(default="NOT_SENT")  # NOT_SENT | SENDING | SENT | FAILED
+    delivery_reason = UnicodeAttribute(null=True)
+    send_count = NumberAttribute(default=0)
+    last_sent_at = UTCDateTimeAttribute(null=True)
+    reminder_sent_at = UTCDateTimeAttribute(null=True)
+    task_token = UnicodeAttribute(null=True)
+    confirm_task_token = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    accepted_sub = UnicodeAttribute(null=True)
+    accepted_at = UTCDateTimeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    needs_confirmation = BooleanAttribute(default=False)
+    outcome_notified = BooleanAttribute(default=False)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    due_pk = UnicodeAttribute(null=True)
+    remind_pk = UnicodeAttribute(null=True)
+    remind_at = UTCDateTimeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    by_email = _Gsi1()
+    by_token = _TokenIndex()
+    due = _DueIndex()
+    remind = _RemindIndex()
+
+
+class OffboardingItem(BaseItem):
+    business_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    offboarding_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    source = UnicodeAttribute()
+    requested_by = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    started_at = UTCDateTimeAttribute()
+    completed_at = UTCDateTimeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    receipt = JSONAttribute(null=True)
+
+
+class AuditItem(BaseItem):
+    business_id = UnicodeAttribute()
+    entry_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    member_id = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    before = JSONAttribute(null=True)
+    after = JSONAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_member = _Gsi1()
+
+
+ALL_MODELS: tuple[type[BaseItem], ...] = (
+    BusinessItem,
+    AccountItem,
+    MemberItem,
+    LookupItem,
+    GrantItem,
+    InvitationItem,
+    OffboardingItem,
+    AuditItem,
+)
+
+
+def bind(table_name: str, region: str | None = None, host: str | None = None) -> None:
+    """Point every model at the table the template created (name from the environment)."""
+    for model in (BaseItem, *ALL_MODELS):
+        model.Meta.table_name = table_name
+        if region:
+            model.Meta.region = region
+        model.Meta.host = host
+        model._connection = None
+
+
+def describe_keys() -> dict[str, Any]:
+    """Key schema the models expect; a test compares it with the template's table."""
+    return {
+        "keys": ["pk", "sk"],
+        "indexes": {"GSI1": ["gsi1pk", "gsi1sk"], "TokenIndex": ["token_hash"],
+                    "DueIndex": ["due_pk", "expires_at"], "RemindIndex": ["remind_pk", "remind_at"]},
+    }

@@ -1,0 +1,701 @@
+"""The store: every DynamoDB read and write of AccessFlow, and nothing else.
+
+Each state change is one ``TransactWriteItems`` holding the change, its conditions and its audit
+entry, so there is never a change without its audit record, and two racing transitions leave
+exactly one winner (the loser's transaction is cancelled and mapped to a domain error).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
+
+from accessflow.domain.errors import Conflict, DomainError, NotFound
+from accessflow.domain.model import Grant, GrantStatus, InvitationStatus, MemberStatus
+from accessflow.domain.policy import BusinessPolicy
+from accessflow.domain.roles import Role
+from accessflow.store.models import (
+    AccountItem,
+    AuditItem,
+    BusinessItem,
+    GrantItem,
+    InvitationItem,
+    LookupItem,
+    MemberItem,
+    OffboardingItem,
+)
+
+DUE_SHARD = "PENDING"
+REMIND_SHARD = "REMIND"
+_seq = itertools.count()
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def biz_pk(business_id: str) -> str:
+    return f"BIZ#{business_id}"
+
+
+def audit_pk(business_id: str) -> str:
+    return f"AUDIT#{business_id}"
+
+
+def email_sk(email: str) -> str:
+    return f"EMAIL#{email}"
+
+
+def login_sk(sub: str) -> str:
+    return f"LOGIN#{sub}"
+
+
+def employee_sk(employee_id: str) -> str:
+    return f"EMPLOYEE#{employee_id}"
+
+
+def account_gsi(business_id: str, account_id: str) -> str:
+    return f"BIZ#{business_id}#ACCOUNT#{account_id}"
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts and under which request or execution; stamped on every audit entry."""
+
+    actor: str
+    request_id: str | None = None
+    execution_arn: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class AuditDraft:
+    action: str
+    member_id: str | None = None
+    subject: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+def audit_item(business_id: str, draft: AuditDraft, ctx: Context, at: datetime) -> AuditItem:
+    entry_id = f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{next(_seq):08d}{uuid.uuid4().hex[:8]}"
+    item = AuditItem(
+        pk=audit_pk(business_id),
+        sk=entry_id,
+        business_id=business_id,
+        entry_id=entry_id,
+        at=at,
+        action=draft.action,
+        actor=ctx.actor,
+        member_id=draft.member_id,
+        subject=draft.subject,
+        before=draft.before,
+        after=draft.after,
+        reason=draft.reason or ctx.reason,
+        request_id=ctx.request_id,
+        execution_arn=ctx.execution_arn,
+    )
+    if draft.member_id:
+        item.gsi1pk = f"AUDIT#{business_id}#MEMBER#{draft.member_id}"
+        item.gsi1sk = entry_id
+    return item
+
+
+# --- transactions --------------------------------------------------------------------------------
+
+
+def _connection() -> Connection:
+    return Connection(region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+
+
+@dataclass
+class Tx:
+    """A labelled TransactWriteItems: when DynamoDB cancels it, :meth:`commit` reports which
+    labelled condition failed so callers can answer precisely."""
+
+    business_id: str
+    ctx: Context
+    at: datetime
+    ops: list[tuple[str, str, Any, Any, Any]] = field(default_factory=list)
+
+    def save(self, label: str, item: Any, condition: Condition | None = None) -> None:
+        self.ops.append(("save", label, item, condition, None))
+
+    def update(self, label: str, item: Any, actions: list[Any], condition: Condition | None = None) -> None:
+        self.ops.append(("update", label, item, condition, actions))
+
+    def check(self, label: str, model: type[Any], pk: str, sk: str, condition: Condition) -> None:
+        self.ops.append(("check", label, (model, pk, sk), condition, None))
+
+    def audit(self, draft: AuditDraft) -> None:
+        self.save("audit", audit_item(self.business_id, draft, self.ctx, self.at))
+
+    def commit(self) -> None:
+        if len(self.ops) > 100:
+            raise DomainError("Too many changes for one transaction.")
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                for kind, _label, target, condition, actions in self.ops:
+                    if kind == "save":
+                        tx.save(target, condition=condition)
+                    elif kind == "update":
+                        tx.update(target, actions=actions, condition=condition)
+                    else:
+                        model, pk, sk = target
+                        tx.condition_check(model, pk, sk, condition=condition)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = [
+                self.ops[i][1]
+                for i, reason in enumerate(reasons)
+                if reason is not None and reason.code == "ConditionalCheckFailed"
+            ]
+            if failed:
+                raise ConditionFailed(failed) from exc
+            raise
+
+
+class ConditionFailed(Exception):
+    """A labelled condition of a transaction did not hold; ``labels`` says which."""
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__(", ".join(labels))
+        self.labels = labels
+
+
+# --- businesses and accounts --------------------------------------------------------------------
+
+
+def get_business(business_id: str) -> BusinessItem | None:
+    try:
+        return BusinessItem.get(biz_pk(business_id), "META", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def policy_of(business: BusinessItem) -> BusinessPolicy:
+    return BusinessPolicy.model_validate(business.policy or {})
+
+
+def get_accounts(business_id: str) -> list[AccountItem]:
+    return list(AccountItem.query(biz_pk(business_id), AccountItem.sk.startswith("ACCOUNT#")))
+
+
+def get_account(business_id: str, account_id: str) -> AccountItem | None:
+    try:
+        return AccountItem.get(biz_pk(business_id), f"ACCOUNT#{account_id}", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def put_business(
+    business_id: str,
+    name: str,
+    policy: BusinessPolicy,
+    accounts: Sequence[tuple[str, str, str]],
+    ctx: Context,
+    now: datetime,
+) -> None:
+    """Create or update a business and its accounts (id, name, platform). Admin counters of existing
+    accounts are kept."""
+    tx = Tx(business_id, ctx, now)
+    tx.save(
+        "business",
+        BusinessItem(
+            pk=biz_pk(business_id), sk="META", business_id=business_id, name=name,
+            policy=policy.model_dump(), created_at=now,
+        ),
+    )
+    for account_id, account_name, platform in accounts:
+        existing = get_account(business_id, account_id)
+        tx.save(
+            "account",
+            AccountItem(
+                pk=biz_pk(business_id), sk=f"ACCOUNT#{account_id}", business_id=business_id,
+                account_id=account_id, name=account_name, platform=platform,
+                admin_count=existing.admin_count if existing else 0,
+            ),
+        )
+    tx.audit(AuditDraft("business.configured", subject=business_id,
+                        after={"name": name, "policy": policy.model_dump(),
+                               "accounts": [a[0] for a in accounts]}))
+    tx.commit()
+
+
+def update_policy(business: BusinessItem, policy: BusinessPolicy, ctx: Context, now: datetime) -> None:
+    tx = Tx(business.business_id, ctx, now)
+    before = dict(business.policy or {})
+    tx.update("business", business, [BusinessItem.policy.set(policy.model_dump())])
+    tx.audit(AuditDraft("business.policy_changed", subject=business.business_id, before=before,
+                        after=policy.model_dump()))
+    tx.commit()
+
+
+# --- members -------------------------------------------------------------------------------------
+
+
+def get_member(business_id: str, member_id: str) -> MemberItem | None:
+    try:
+        return MemberItem.get(biz_pk(business_id), f"MEMBER#{member_id}", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _lookup(business_id: str, sk: str) -> str | None:
+    try:
+        return LookupItem.get(biz_pk(business_id), sk, consistent_read=True).member_id
+    except DoesNotExist:
+        return None
+
+
+def member_by_email(business_id: str, email: str) -> MemberItem | None:
+    member_id = _lookup(business_id, email_sk(email))
+    return get_member(business_id, member_id) if member_id else None
+
+
+def member_by_login(business_id: str, sub: str) -> MemberItem | None:
+    member_id = _lookup(business_id, login_sk(sub))
+    return get_member(business_id, member_id) if member_id else None
+
+
+def member_by_employee_id(business_id: str, employee_id: str) -> MemberItem | None:
+    member_id = _lookup(business_id, employee_sk(employee_id))
+    return get_member(business_id, member_id) if member_id else None
+
+
+def list_members(business_id: str) -> list[MemberItem]:
+    return list(MemberItem.query(biz_pk(business_id), MemberItem.sk.startswith("MEMBER#")))
+
+
+def link_login(member: MemberItem, sub: str, ctx: Context, now: datetime) -> None:
+    """First sign-in of a member created without a login (a bootstrapped admin): link it."""
+    tx = Tx(member.business_id, ctx, now)
+    tx.save("login", LookupItem(pk=biz_pk(member.business_id), sk=login_sk(sub), member_id=member.member_id),
+            condition=LookupItem.pk.does_not_exist())
+    tx.update("member", member, [MemberItem.login_sub.set(sub), MemberItem.updated_at.set(now)],
+              condition=MemberItem.login_sub.does_not_exist())
+    tx.audit(AuditDraft("member.login_linked", member_id=member.member_id, after={"login_sub": sub}))
+    tx.commit()
+
+
+def create_admin_member(
+    business_id: str, email: str, display_name: str, account_ids: Sequence[str], ctx: Context, now: datetime
+) -> MemberItem:
+    """Bootstrap: an ACTIVE member holding Admin on the given accounts (the first admin of a business)."""
+    member_id = uuid.uuid4().hex
+    member = MemberItem(
+        pk=biz_pk(business_id), sk=f"MEMBER#{member_id}", business_id=business_id, member_id=member_id,
+        email=email, display_name=display_name, status=MemberStatus.ACTIVE.value,
+        created_at=now, updated_at=now, invited_by=ctx.actor,
+    )
+    tx = Tx(business_id, ctx, now)
+    tx.save("member", member, condition=MemberItem.pk.does_not_exist())
+    tx.save("email", LookupItem(pk=biz_pk(business_id), sk=email_sk(email), member_id=member_id),
+            condition=LookupItem.pk.does_not_exist())
+    for account_id in account_ids:
+        tx.save("grant", _grant_item(business_id, member_id, Grant(account_id=account_id, role=Role.ADMIN),
+                                     now, invited_by=ctx.actor, confirmed_by=ctx.actor, invitation_id=None))
+        tx.update("account", AccountItem(pk=biz_pk(business_id), sk=f"ACCOUNT#{account_id}"),
+                  [AccountItem.admin_count.add(1)], condition=AccountItem.pk.exists())
+    tx.audit(AuditDraft("member.bootstrapped", member_id=member_id,
+                        after={"email": email, "grants": {a: Role.ADMIN.value for a in account_ids}}))
+    try:
+        tx.commit()
+    except ConditionFailed as exc:
+        if "email" in exc.labels:
+            raise Conflict(f"{email} is already a member of this business.") from exc
+        raise NotFound("Unknown account.") from exc
+    return member
+
+
+# --- grants --------------------------------------------------------------------------------------
+
+
+def _grant_item(
+    business_id: str, member_id: str, grant: Grant, now: datetime, *,
+    invited_by: str | None, confirmed_by: str | None, invitation_id: str | None,
+) -> GrantItem:
+    return GrantItem(
+        pk=biz_pk(business_id), sk=f"GRANT#{member_id}#{grant.account_id}", business_id=business_id,
+        member_id=member_id, account_id=grant.account_id, role=grant.role.value,
+        status=GrantStatus.ACTIVE.value, invited_by=invited_by, confirmed_by=confirmed_by,
+        invitation_id=invitation_id, updated_at=now,
+        gsi1pk=account_gsi(business_id, grant.account_id), gsi1sk=f"{grant.role.value}#{member_id}",
+    )
+
+
+def grants_of(business_id: str, member_id: str, *, active_only: bool = True) -> list[GrantItem]:
+    items = GrantItem.query(
+        biz_pk(business_id), GrantItem.sk.startswith(f"GRANT#{member_id}#"), consistent_read=True
+    )
+    return [g for g in items if not active_only or g.status == GrantStatus.ACTIVE.value]
+
+
+def all_grants(business_id: str) -> list[GrantItem]:
+    return list(GrantItem.query(biz_pk(business_id), GrantItem.sk.startswith("GRANT#")))
+
+
+def roles_of(business_id: str, member_id: str) -> dict[str, Role]:
+    return {g.account_id: Role(g.role) for g in grants_of(business_id, member_id)}
+
+
+def admins_of_account(business_id: str, account_id: str) -> list[GrantItem]:
+    return list(
+        GrantItem.by_account.query(
+            account_gsi(business_id, account_id), GrantItem.gsi1sk.startswith(f"{Role.ADMIN.value}#")
+        )
+    )
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+def get_invitation(business_id: str, invitation_id: str) -> InvitationItem | None:
+    try:
+        return InvitationItem.get(biz_pk(business_id), f"INV#{invitation_id}", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def invitation_by_token_hash(token_hash: str) -> InvitationItem | None:
+    """Index lookup (eventually consistent), then a consistent read that re-checks the hash, so a
+    rotated link is dead at once even if the index still shows the old hash."""
+    for hit in InvitationItem.by_token.query(token_hash, limit=1):
+        fresh = get_invitation(hit.business_id, hit.invitation_id)
+        if fresh is not None and fresh.token_hash == token_hash:
+            return fresh
+    return None
+
+
+def list_invitations(business_id: str, status: str | None = None) -> list[InvitationItem]:
+    condition = InvitationItem.status == status if status else None
+    return list(
+        InvitationItem.query(biz_pk(business_id), InvitationItem.sk.startswith("INV#"), filter_condition=condition)
+    )
+
+
+def pending_invitations_for_email(business_id: str, email: str) -> list[InvitationItem]:
+    items = InvitationItem.by_email.query(
+        f"BIZ#{business_id}#EMAIL#{email}", InvitationItem.gsi1sk.startswith("INV#"),
+        filter_condition=InvitationItem.status == InvitationStatus.PENDING.value,
+    )
+    return list(items)
+
+
+def grants_json(grants: Iterable[Grant]) -> list[dict[str, str]]:
+    return [{"account_id": g.account_id, "role": g.role.value} for g in grants]
+
+
+def grants_from_json(raw: Any) -> list[Grant]:
+    return [Grant.model_validate(g) for g in raw or []]
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    business_id: str
+    invitation_id: str
+    email: str
+    display_name: str
+    grants: list[Grant]
+    employee_id: str | None
+    source: str
+    requested_by: str
+    inviter_email: str | None
+    idempotency_key: str | None
+    expires_at: datetime
+    needs_confirmation: bool
+
+
+def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> InvitationItem:
+    """Write the member (new, or a former one invited again), the invitation with its proposed
+    grants, and their audit entries in one transaction. Business and accounts must exist."""
+    b = new.business_id
+    existing = member_by_email(b, new.email)
+    tx = Tx(b, ctx, now)
+    tx.check("business", BusinessItem, biz_pk(b), "META", BusinessItem.pk.exists())
+    for grant in new.grants:
+        tx.check(f"account:{grant.account_id}", AccountItem, biz_pk(b), f"ACCOUNT#{grant.account_id}",
+                 AccountItem.pk.exists())
+    if existing is None:
+        member_id = uuid.uuid5(uuid.NAMESPACE_URL, f"accessflow:{b}:{new.email}").hex
+        member = MemberItem(
+            pk=biz_pk(b), sk=f"MEMBER#{member_id}", business_id=b, member_id=member_id, email=new.email,
+            display_name=new.display_name, employee_id=new.employee_id, status=MemberStatus.INVITED.value,
+            invited_by=new.requested_by, created_at=now, updated_at=now,
+        )
+        tx.save("member", member, condition=MemberItem.pk.does_not_exist())
+        tx.save("email", LookupItem(pk=biz_pk(b), sk=email_sk(new.email), member_id=member_id),
+                condition=LookupItem.pk.does_not_exist())
+        if new.employee_id:
+            tx.save("employee", LookupItem(pk=biz_pk(b), sk=employee_sk(new.employee_id), member_id=member_id),
+                    condition=LookupItem.pk.does_not_exist())
+        tx.audit(AuditDraft("member.invited", member_id=member_id, after={
+            "email": new.email, "display_name": new.display_name, "status": MemberStatus.INVITED.value}))
+    else:
+        member_id = existing.member_id
+        if existing.status not in (MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value):
+            raise Conflict(
+                f"{new.email} is already {existing.status.lower()} in this business; change their roles "
+                "instead of inviting them again.", member_id=member_id, member_status=existing.status)
+        tx.update("member", existing, [
+            MemberItem.status.set(MemberStatus.INVITED.value), MemberItem.display_name.set(new.display_name),
+            MemberItem.updated_at.set(now)],
+            condition=MemberItem.status.is_in(MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value))
+        tx.audit(AuditDraft("member.invited", member_id=member_id, before={"status": existing.status},
+                            after={"status": MemberStatus.INVITED.value}))
+    invitation = InvitationItem(
+        pk=biz_pk(b), sk=f"INV#{new.invitation_id}", business_id=b, invitation_id=new.invitation_id,
+        member_id=member_id, email=new.email, display_name=new.display_name,
+        grants=grants_json(new.grants), status=InvitationStatus.PENDING.value, source=new.source,
+        requested_by=new.requested_by, inviter_email=new.inviter_email, idempotency_key=new.idempotency_key,
+        created_at=now, updated_at=now, expires_at=new.expires_at, needs_confirmation=new.needs_confirmation,
+        gsi1pk=f"BIZ#{b}#EMAIL#{new.email}", gsi1sk=f"INV#{new.invitation_id}",
+        due_pk=DUE_SHARD,
+    )
+    tx.save("invitation", invitation, condition=InvitationItem.pk.does_not_exist())
+    tx.audit(AuditDraft("invitation.created", member_id=member_id, subject=new.invitation_id, after={
+        "email": new.email, "grants": grants_json(new.grants), "expires_at": _iso(new.expires_at),
+        "source": new.source}))
+    try:
+        tx.commit()
+    except ConditionFailed as exc:
+        raise _creation_error(exc, new) from exc
+    return invitation
+
+
+def _creation_error(exc: ConditionFailed, new: NewInvitation) -> DomainError:
+    from accessflow.domain.errors import UnknownAccount, UnknownBusiness
+
+    if "business" in exc.labels:
+        return UnknownBusiness(f"Business {new.business_id} does not exist.")
+    missing = [label.split(":", 1)[1] for label in exc.labels if label.startswith("account:")]
+    if missing:
+        return UnknownAccount(f"Unknown account(s) in business {new.business_id}: {', '.join(missing)}.",
+                              accounts=missing)
+    if "invitation" in exc.labels:
+        return Conflict("This invitation already exists.")
+    if "employee" in exc.labels:
+        return Conflict(f"Employee {new.employee_id} is already linked to another member.")
+    return Conflict(f"{new.email} was invited concurrently by another request.")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def start_sending(
+    inv: InvitationItem, token_hash: str, task_token: str | None, execution_arn: str | None,
+    ctx: Context, now: datetime, *, expires_at: datetime | None = None, resend: bool = False,
+) -> None:
+    """Rotate the link (the old hash dies with this write) and mark the e-mail as being sent.
+    Conditional on the invitation still being pending and on the send count we read, so two
+    concurrent sends cannot both pass the resend limits."""
+    actions: list[Any] = [
+        InvitationItem.token_hash.set(token_hash),
+        InvitationItem.delivery.set("SENDING"),
+        InvitationItem.send_count.set(inv.send_count + 1),
+        InvitationItem.last_sent_at.set(now),
+        InvitationItem.updated_at.set(now),
+    ]
+    if task_token is not None:
+        actions.append(InvitationItem.task_token.set(task_token))
+    if execution_arn is not None:
+        actions.append(InvitationItem.execution_arn.set(execution_arn))
+    if expires_at is not None:
+        actions.append(InvitationItem.expires_at.set(expires_at))
+    condition = (InvitationItem.status == InvitationStatus.PENDING.value) & (
+        InvitationItem.send_count == inv.send_count
+    )
+    tx = Tx(inv.business_id, ctx, now)
+    tx.update("invitation", inv, actions, condition=condition)
+    tx.audit(AuditDraft("invitation.resent" if resend else "invitation.sent", member_id=inv.member_id,
+                        subject=inv.invitation_id,
+                        after={"send_count": inv.send_count + 1, "expires_at": _iso(expires_at or inv.expires_at)}))
+    try:
+        tx.commit()
+    except ConditionFailed as exc:
+        raise Conflict("The invitation changed while it was being sent; try again.") from exc
+
+
+def finish_sending(inv: InvitationItem, ok: bool, reason: str | None, now: datetime,
+                   remind_at: datetime | None) -> None:
+    """Record the delivery outcome. A failure stays visible to the admin with its reason."""
+    actions: list[Any] = [
+        InvitationItem.delivery.set("SENT" if ok else "FAILED"),
+        InvitationItem.updated_at.set(now),
+    ]
+    actions.append(InvitationItem.delivery_reason.set(reason) if reason else InvitationItem.delivery_reason.remove())
+    if ok and remind_at is not None and inv.reminder_sent_at is None:
+        actions += [InvitationItem.remind_pk.set(REMIND_SHARD), InvitationItem.remind_at.set(remind_at)]
+    inv.update(actions=actions, condition=InvitationItem.status == InvitationStatus.PENDING.value)
+
+
+def register_wait(inv: InvitationItem, task_token: str, execution_arn: str | None, *, confirm: bool) -> None:
+    """Keep the Step Functions task token of the execution waiting on this invitation."""
+    attr = InvitationItem.confirm_task_token if confirm else InvitationItem.task_token
+    actions: list[Any] = [attr.set(task_token)]
+    if execution_arn:
+        actions.append(InvitationItem.execution_arn.set(execution_arn))
+    inv.update(actions=actions)
+
+
+def accept_invitation(inv: InvitationItem, token_hash: str, sub: str, ctx: Context, now: datetime) -> None:
+    """PENDING → ACCEPTED, and link the login to the member, in one transaction. Wins against a
+    racing expiry or revocation, or loses to it, never both."""
+    b = inv.business_id
+    tx = Tx(b, ctx, now)
+    tx.update("invitation", inv, [
+        InvitationItem.status.set(InvitationStatus.ACCEPTED.value),
+        InvitationItem.accepted_sub.set(sub),
+        InvitationItem.accepted_at.set(now),
+        InvitationItem.updated_at.set(now),
+        InvitationItem.due_pk.remove(),
+        InvitationItem.remind_pk.remove(),
+        InvitationItem.remind_at.remove(),
+    ], condition=(InvitationItem.status == InvitationStatus.PENDING.value)
+        & (InvitationItem.expires_at > now)
+        & (InvitationItem.token_hash == token_hash))
+    member = MemberItem(pk=biz_pk(b), sk=f"MEMBER#{inv.member_id}")
+    tx.update("member", member, [MemberItem.login_sub.set(sub), MemberItem.updated_at.set(now)],
+              condition=MemberItem.status == MemberStatus.INVITED.value)
+    tx.save("login", LookupItem(pk=biz_pk(b), sk=login_sk(sub), member_id=inv.member_id),
+            condition=LookupItem.pk.does_not_exist() | (LookupItem.member_id == inv.member_id))
+    tx.audit(AuditDraft("invitation.accepted", member_id=inv.member_id, subject=inv.invitation_id,
+                        before={"status": InvitationStatus.PENDING.value},
+                        after={"status": InvitationStatus.ACCEPTED.value, "login_sub": sub}))
+    tx.commit()
+
+
+def confirm_invitation(
+    inv: InvitationItem, grants: list[Grant], decided_by: str, policy: BusinessPolicy, ctx: Context, now: datetime
+) -> None:
+    """ACCEPTED → CONFIRMED: grants become ACTIVE and the member ACTIVE, in one transaction. Admin
+    grants increment the account's admin counter under the business's cap, atomically."""
+    b = inv.business_id
+    tx = Tx(b, ctx, now)
+    tx.update("invitation", inv, [
+        InvitationItem.status.set(InvitationStatus.CONFIRMED.value),
+        InvitationItem.final_grants.set(grants_json(grants)),
+        InvitationItem.decided_by.set(decided_by),
+        InvitationItem.decided_at.set(now),
+        InvitationItem.updated_at.set(now),
+    ], condition=InvitationItem.status == InvitationStatus.ACCEPTED.value)
+    member = MemberItem(pk=biz_pk(b), sk=f"MEMBER#{inv.member_id}")
+    tx.update("member", member, [MemberItem.status.set(MemberStatus.ACTIVE.value), MemberItem.updated_at.set(now)],
+              condition=MemberItem.status == MemberStatus.INVITED.value)
+    for grant in grants:
+        item = _grant_item(b, inv.member_id, grant, now, invited_by=inv.requested_by, confirmed_by=decided_by,
+                           invitation_id=inv.invitation_id)
+        tx.save(f"grant:{grant.account_id}", item,
+                condition=GrantItem.pk.does_not_exist() | (GrantItem.status == GrantStatus.REVOKED.value))
+        if grant.role is Role.ADMIN:
+            account = AccountItem(pk=biz_pk(b), sk=f"ACCOUNT#{grant.account_id}")
+            tx.update(f"admins:{grant.account_id}", account, [AccountItem.admin_count.add(1)],
+                      condition=AccountItem.pk.exists()
+                      & (AccountItem.admin_count < policy.max_admins_per_account))
+        tx.audit(AuditDraft("grant.activated", member_id=inv.member_id, subject=grant.account_id,
+                            after={"account_id": grant.account_id, "role": grant.role.value}))
+    tx.audit(AuditDraft("invitation.confirmed", member_id=inv.member_id, subject=inv.invitation_id,
+                        before={"status": InvitationStatus.ACCEPTED.value},
+                        after={"status": InvitationStatus.CONFIRMED.value, "grants": grants_json(grants),
+                               "confirmed_by": decided_by}))
+    tx.audit(AuditDraft("member.activated", member_id=inv.member_id,
+                        before={"status": MemberStatus.INVITED.value}, after={"status": MemberStatus.ACTIVE.value}))
+    tx.commit()
+
+
+def close_invitation(
+    inv: InvitationItem, *, from_status: InvitationStatus, to_status: InvitationStatus, action: str,
+    ctx: Context, now: datetime, retention: timedelta, due_only: bool = False,
+) -> None:
+    """PENDING → EXPIRED | REVOKED, or ACCEPTED → REJECTED: the invitation closes, its proposed
+    grants are discarded, the member is marked as never joined (unless already active elsewhere),
+    and the invitation's data is purged by TTL after the retention period."""
+    b = inv.business_id
+    condition = InvitationItem.status == from_status.value
+    if due_only:
+        condition = condition & (InvitationItem.expires_at <= now)
+    tx = Tx(b, ctx, now)
+    tx.update("invitation", inv, [
+        InvitationItem.status.set(to_status.value),
+        InvitationItem.updated_at.set(now),
+        InvitationItem.decided_at.set(now),
+        InvitationItem.decided_by.set(ctx.actor),
+        InvitationItem.due_pk.remove(),
+        InvitationItem.remind_pk.remove(),
+        InvitationItem.remind_at.remove(),
+        InvitationItem.ttl.set(now + retention),
+    ], condition=condition)
+    member = get_member(b, inv.member_id)
+    if member is not None and member.status == MemberStatus.INVITED.value:
+        tx.update("member", member, [MemberItem.status.set(MemberStatus.NEVER_JOINED.value),
+                                     MemberItem.updated_at.set(now)],
+                  condition=MemberItem.status == MemberStatus.INVITED.value)
+    tx.audit(AuditDraft(action, member_id=inv.member_id, subject=inv.invitation_id,
+                        before={"status": from_status.value}, after={"status": to_status.value}))
+    tx.commit()
+
+
+def mark_outcome_notified(inv: InvitationItem) -> bool:
+    """Claim the right to notify about this invitation's outcome; False if already claimed, so a
+    sweep and an execution timeout never notify twice."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        inv.update(actions=[InvitationItem.outcome_notified.set(True)],
+                   condition=InvitationItem.outcome_notified.does_not_exist()
+                   | (InvitationItem.outcome_notified == False))  # noqa: E712
+    except UpdateError:
+        return False
+    return True
+
+
+# --- audit trail ----------------------------------------------------------------------------------
+
+
+def audit_trail(
+    business_id: str, *, member_id: str | None = None, action: str | None = None,
+    since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
+    cursor: dict[str, Any] | None = None,
+) -> tuple[list[AuditItem], dict[str, Any] | None]:
+    lo = since.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if since else "0"
+    hi = until.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "~" if until else "~"
+    filter_condition = AuditItem.action == action if action else None
+    if member_id:
+        result = AuditItem.by_member.query(
+            f"AUDIT#{business_id}#MEMBER#{member_id}", AuditItem.gsi1sk.between(lo, hi),
+            filter_condition=filter_condition, limit=limit, last_evaluated_key=cursor)
+    else:
+        result = AuditItem.query(audit_pk(business_id), AuditItem.sk.between(lo, hi),
+                                 filter_condition=filter_condition, limit=limit, last_evaluated_key=cursor,
+                                 consistent_read=True)
+    items = list(result)
+    return items, result.last_evaluated_key
+
+
+def record_audit(business_id: str, draft: AuditDraft, ctx: Context, now: datetime) -> None:
+    """An audit entry with no state change attached (a refusal, a notification)."""
+    audit_item(business_id, draft, ctx, now).save()
+
+
+def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+__all__ = [
+    "ConditionFailed", "Context", "OffboardingItem",
+]

@@ -1,0 +1,51 @@
+"""The e-mails AccessFlow sends: plain text plus a small HTML twin."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from accessflow.adapters.mailer import Message
+from accessflow.domain.model import Grant
+
+
+def _grants_text(grants: list[Grant]) -> str:
+    return "\n".join(f"  - {g.role.value} on account {g.account_id}" for g in grants)
+
+
+def _html(paragraphs: list[str], link: str | None = None, label: str = "") -> str:
+    body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    if link:
+        body += f'<p><a href="{html.escape(link)}">{html.escape(label)}</a></p>'
+    return f"<!doctype html><html><body>{body}</body></html>"
+
+
+def invitation(
+    *, to: str, name: str, business: str, grants: list[Grant], link: str, expires_at: datetime, reminder: bool = False
+) -> Message:
+    when = expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    lead = "Reminder: your invitation expires within a day." if reminder else "You have been invited."
+    text = (
+        f"Hello {name},\n\n{lead}\n{business} invites you to join its team on AccessFlow with these roles:\n"
+        f"{_grants_text(grants)}\n\nOpen this link and sign in with {to} to accept:\n{link}\n\n"
+        f"The link works until {when}. Opening it does not accept anything; only you can, once signed in.\n"
+    )
+    subject = f"{'Reminder: ' if reminder else ''}{business} invites you to AccessFlow"
+    return Message(to=to, subject=subject, text=text,
+                   html=_html([*text.split("\n\n")[:-2], f"The link works until {when}."], link, "Review the invitation"))
+
+
+def confirmation_needed(*, to: str, invitee: str, business: str, grants: list[Grant], invitation_id: str,
+                        api_hint: str) -> Message:
+    text = (
+        f"{invitee} accepted an invitation to {business} with these roles:\n{_grants_text(grants)}\n\n"
+        f"An Admin other than the invitee must confirm (or narrow, or reject) the role before it is active.\n"
+        f"Invitation {invitation_id}: {api_hint}\n"
+    )
+    return Message(to=to, subject=f"Confirm {invitee}'s role in {business}", text=text, html=_html([text]))
+
+
+def outcome(*, to: str, invitee: str, business: str, outcome: str, detail: str) -> Message:
+    text = f"The invitation of {invitee} to {business} is {outcome.lower()}.\n\n{detail}\n"
+    return Message(to=to, subject=f"{invitee}: invitation {outcome.lower()} ({business})", text=text,
+                   html=_html([text]))

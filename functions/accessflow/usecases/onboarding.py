@@ -1,0 +1,361 @@
+"""Onboarding: record, send, accept, confirm or reject, and announce the outcome."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from accessflow.adapters.events import EventPublisher
+from accessflow.adapters.mailer import DeliveryFailed, Mailer
+from accessflow.adapters.workflow import Workflow
+from accessflow.domain import rules
+from accessflow.domain.errors import (
+    AdminLimitReached,
+    AlreadyUsed,
+    Conflict,
+    Gone,
+    InvalidInput,
+    LoginAlreadyLinked,
+    NotFound,
+    UnknownBusiness,
+)
+from accessflow.domain.model import Grant, InvitationStatus, validate_grants
+from accessflow.domain.tokens import hash_token, mint_token, normalise_email
+from accessflow.store import repository as store
+from accessflow.store.models import InvitationItem
+from accessflow.usecases import messages
+
+WAIT_MARGIN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class OnboardingRequest:
+    business_id: str
+    email: str
+    display_name: str
+    grants: list[Grant]
+    requested_by: str
+    source: str  # "hr" | "api"
+    employee_id: str | None = None
+    idempotency_key: str | None = None
+    inviter_email: str | None = None
+    invitation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated login (JWT claims)."""
+
+    sub: str
+    email: str | None
+    email_verified: bool
+
+
+def invitation_id_for(business_id: str, idempotency_key: str) -> str:
+    """Deterministic, so every delivery of one HR event names the same invitation and execution."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"accessflow:{business_id}:{idempotency_key}").hex
+
+
+def execution_name(invitation_id: str) -> str:
+    return f"onb-{invitation_id}"
+
+
+def summary(inv: InvitationItem, now: datetime) -> dict[str, Any]:
+    """What the state machine carries between states (small: never the token)."""
+    remaining = max(0, int((inv.expires_at - now).total_seconds()))
+    return {
+        "business_id": inv.business_id,
+        "invitation_id": inv.invitation_id,
+        "member_id": inv.member_id,
+        "needs_confirmation": bool(inv.needs_confirmation),
+        "wait_seconds": remaining + int(WAIT_MARGIN.total_seconds()),
+        "expires_at": store._iso(inv.expires_at),
+    }
+
+
+def record(req: OnboardingRequest, ctx: store.Context, now: datetime) -> InvitationItem:
+    """Validate and record the member, the invitation and its proposed grants. Idempotent on the
+    invitation id: recording the same request again returns the first record."""
+    invitation_id = req.invitation_id or (
+        invitation_id_for(req.business_id, req.idempotency_key) if req.idempotency_key else uuid.uuid4().hex
+    )
+    existing = store.get_invitation(req.business_id, invitation_id)
+    if existing is not None:
+        return existing
+    business = store.get_business(req.business_id)
+    if business is None:
+        raise UnknownBusiness(f"Business {req.business_id} does not exist.")
+    policy = store.policy_of(business)
+    grants = validate_grants(req.grants)
+    email = normalise_email(req.email)
+    if "@" not in email:
+        raise InvalidInput("A valid e-mail address is required.")
+    new = store.NewInvitation(
+        business_id=req.business_id, invitation_id=invitation_id, email=email,
+        display_name=req.display_name.strip() or email, grants=grants, employee_id=req.employee_id,
+        source=req.source, requested_by=req.requested_by, inviter_email=req.inviter_email,
+        idempotency_key=req.idempotency_key, expires_at=rules.expiry_for(now, policy),
+        needs_confirmation=rules.needs_confirmation(grants, policy),
+    )
+    try:
+        return store.create_invitation(new, ctx, now)
+    except Conflict:
+        again = store.get_invitation(req.business_id, invitation_id)
+        if again is not None:  # a concurrent duplicate delivery won the race: same effect
+            return again
+        raise
+
+
+def accept_link(public_base_url: str, token: str) -> str:
+    return f"{public_base_url.rstrip('/')}/accept?token={token}"
+
+
+def send_invitation(
+    business_id: str, invitation_id: str, *, task_token: str | None, execution_arn: str | None,
+    mailer: Mailer, public_base_url: str, ctx: store.Context, now: datetime,
+) -> dict[str, Any]:
+    """Mint the link, e-mail it and keep the task token. Safe to retry: once the e-mail went out,
+    a retry (or a renewed wait) only re-registers the task token and sends nothing."""
+    inv = _invitation(business_id, invitation_id)
+    if inv.status != InvitationStatus.PENDING.value:
+        return {"status": inv.status}
+    if inv.delivery == "SENT" and inv.send_count > 0:
+        if task_token:
+            store.register_wait(inv, task_token, execution_arn, confirm=False)
+        return {"status": inv.status, "sent": False}
+    return _deliver(inv, task_token=task_token, execution_arn=execution_arn, mailer=mailer,
+                    public_base_url=public_base_url, ctx=ctx, now=now, expires_at=None, resend=False)
+
+
+def _deliver(
+    inv: InvitationItem, *, task_token: str | None, execution_arn: str | None, mailer: Mailer,
+    public_base_url: str, ctx: store.Context, now: datetime, expires_at: datetime | None, resend: bool,
+) -> dict[str, Any]:
+    token, token_hash = mint_token()
+    store.start_sending(inv, token_hash, task_token, execution_arn, ctx, now, expires_at=expires_at, resend=resend)
+    business = store.get_business(inv.business_id)
+    policy = store.policy_of(business) if business else None
+    expiry = expires_at or inv.expires_at
+    message = messages.invitation(
+        to=inv.email, name=inv.display_name, business=business.name if business else inv.business_id,
+        grants=store.grants_from_json(inv.grants), link=accept_link(public_base_url, token), expires_at=expiry,
+    )
+    try:
+        mailer.send(message)
+    except DeliveryFailed as exc:
+        store.finish_sending(inv, False, str(exc), now, None)
+        return {"status": inv.status, "sent": False, "delivery": "FAILED", "reason": str(exc)}
+    remind_at = expiry - timedelta(hours=policy.reminder_before_hours) if policy else None
+    store.finish_sending(inv, True, None, now, remind_at)
+    return {"status": inv.status, "sent": True}
+
+
+def _invitation(business_id: str, invitation_id: str) -> InvitationItem:
+    inv = store.get_invitation(business_id, invitation_id)
+    if inv is None:
+        raise NotFound(f"Invitation {invitation_id} does not exist in business {business_id}.")
+    return inv
+
+
+def preview(token: str) -> dict[str, Any]:
+    """What the accept page shows. Reading never consumes the link (mail scanners open links)."""
+    inv = store.invitation_by_token_hash(hash_token(token))
+    if inv is None:
+        raise NotFound("This invitation link is not valid.")
+    business = store.get_business(inv.business_id)
+    return {
+        "business": business.name if business else inv.business_id,
+        "email": inv.email,
+        "display_name": inv.display_name,
+        "grants": inv.grants,
+        "status": inv.status,
+        "expires_at": store._iso(inv.expires_at),
+    }
+
+
+def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context, now: datetime) -> dict[str, Any]:
+    """The invitee accepts with their own verified login; the waiting execution resumes."""
+    token_hash = hash_token(token)
+    inv = store.invitation_by_token_hash(token_hash)
+    if inv is None:
+        raise NotFound("This invitation link is not valid.")
+    rules.check_acceptable(
+        status=InvitationStatus(inv.status), expires_at=inv.expires_at, invited_email=inv.email,
+        caller_email=caller.email, caller_email_verified=caller.email_verified, now=now,
+    )
+    linked = store.member_by_login(inv.business_id, caller.sub)
+    if linked is not None and linked.member_id != inv.member_id:
+        raise LoginAlreadyLinked("Your login is already linked to another member of this business.")
+    try:
+        store.accept_invitation(inv, token_hash, caller.sub, ctx, now)
+    except store.ConditionFailed as exc:
+        raise _accept_race_error(inv.business_id, inv.invitation_id, exc, now) from exc
+    if inv.task_token:
+        workflow.succeed(inv.task_token, {"accepted_by": caller.sub, "accepted_at": store._iso(now)})
+    return {"business_id": inv.business_id, "invitation_id": inv.invitation_id, "member_id": inv.member_id,
+            "status": InvitationStatus.ACCEPTED.value, "needs_confirmation": bool(inv.needs_confirmation)}
+
+
+def _accept_race_error(business_id: str, invitation_id: str, exc: store.ConditionFailed, now: datetime) -> Exception:
+    if "login" in exc.labels:
+        return LoginAlreadyLinked("Your login is already linked to another member of this business.")
+    fresh = store.get_invitation(business_id, invitation_id)
+    if fresh is None:
+        return NotFound("This invitation link is not valid.")
+    if fresh.status == InvitationStatus.EXPIRED.value or fresh.expires_at <= now:
+        return Gone("This invitation has expired. Ask an administrator to send it again.", reason="expired")
+    if fresh.status == InvitationStatus.REVOKED.value:
+        return Gone("This invitation was revoked by an administrator.", reason="revoked")
+    if fresh.status != InvitationStatus.PENDING.value:
+        return AlreadyUsed("This invitation has already been accepted.")
+    return NotFound("This invitation link is not valid.")  # rotated while we were accepting
+
+
+def confirm(
+    business_id: str, invitation_id: str, *, confirmer_member_id: str, grants: list[Grant] | None,
+    workflow: Workflow | None, ctx: store.Context, now: datetime,
+) -> dict[str, Any]:
+    """ACCEPTED → CONFIRMED by an admin (or by the system for auto-confirmed roles): grants and member
+    become active. Admin capacity is enforced atomically in the same transaction."""
+    from accessflow.domain.model import narrow_grants
+
+    inv = _invitation(business_id, invitation_id)
+    if inv.status != InvitationStatus.ACCEPTED.value:
+        if inv.status == InvitationStatus.CONFIRMED.value and confirmer_member_id == "system":
+            return {"status": inv.status}
+        raise Conflict(f"The invitation is {inv.status}; only an ACCEPTED invitation can be confirmed.",
+                       current_status=inv.status)
+    if confirmer_member_id != "system":
+        rules.check_confirmer(confirmer_member_id=confirmer_member_id, invitee_member_id=inv.member_id)
+    business = store.get_business(business_id)
+    if business is None:
+        raise UnknownBusiness(f"Business {business_id} does not exist.")
+    policy = store.policy_of(business)
+    final = narrow_grants(store.grants_from_json(inv.grants), grants)
+    try:
+        store.confirm_invitation(inv, final, confirmer_member_id, policy, ctx, now)
+    except store.ConditionFailed as exc:
+        full = [label.split(":", 1)[1] for label in exc.labels if label.startswith("admins:")]
+        if full:
+            raise AdminLimitReached(
+                f"Account(s) {', '.join(full)} already have {policy.max_admins_per_account} Admins, the most "
+                "the business allows.", accounts=full) from exc
+        fresh = _invitation(business_id, invitation_id)
+        raise Conflict(f"The invitation is {fresh.status}; it was decided concurrently.",
+                       current_status=fresh.status) from exc
+    fresh = _invitation(business_id, invitation_id)
+    if workflow is not None and fresh.confirm_task_token:
+        workflow.succeed(fresh.confirm_task_token, {"confirmed_by": confirmer_member_id})
+    return {"status": InvitationStatus.CONFIRMED.value, "grants": store.grants_json(final),
+            "member_id": inv.member_id, "confirmed_by": confirmer_member_id}
+
+
+def reject(
+    business_id: str, invitation_id: str, *, decider_member_id: str, reason: str | None,
+    workflow: Workflow | None, ctx: store.Context, now: datetime, retention: timedelta,
+) -> dict[str, Any]:
+    inv = _invitation(business_id, invitation_id)
+    if inv.status != InvitationStatus.ACCEPTED.value:
+        raise Conflict(f"The invitation is {inv.status}; only an ACCEPTED invitation can be rejected.",
+                       current_status=inv.status)
+    rules.check_confirmer(confirmer_member_id=decider_member_id, invitee_member_id=inv.member_id)
+    try:
+        store.close_invitation(inv, from_status=InvitationStatus.ACCEPTED, to_status=InvitationStatus.REJECTED,
+                               action="invitation.rejected", ctx=ctx, now=now, retention=retention)
+    except store.ConditionFailed as exc:
+        fresh = _invitation(business_id, invitation_id)
+        raise Conflict(f"The invitation is {fresh.status}; it was decided concurrently.",
+                       current_status=fresh.status) from exc
+    fresh = _invitation(business_id, invitation_id)
+    if workflow is not None and fresh.confirm_task_token:
+        workflow.fail(fresh.confirm_task_token, "InvitationRejected", reason or "rejected by an admin")
+    return {"status": InvitationStatus.REJECTED.value}
+
+
+def await_confirmation(
+    business_id: str, invitation_id: str, *, task_token: str, execution_arn: str | None, mailer: Mailer,
+    workflow: Workflow, now: datetime,
+) -> None:
+    """Keep the confirmation task token and ask the accounts' admins to decide. If an admin was
+    faster than this step, answer the task at once."""
+    inv = _invitation(business_id, invitation_id)
+    store.register_wait(inv, task_token, execution_arn, confirm=True)
+    fresh = _invitation(business_id, invitation_id)
+    if fresh.status == InvitationStatus.CONFIRMED.value:
+        workflow.succeed(task_token, {"confirmed_by": fresh.decided_by})
+        return
+    if fresh.status == InvitationStatus.REJECTED.value:
+        workflow.fail(task_token, "InvitationRejected", "rejected by an admin")
+        return
+    business = store.get_business(business_id)
+    grants = store.grants_from_json(inv.grants)
+    notified: set[str] = set()
+    for grant in grants:
+        for admin in store.admins_of_account(business_id, grant.account_id):
+            member = store.get_member(business_id, admin.member_id)
+            if member is None or member.member_id == inv.member_id or member.email in notified:
+                continue
+            notified.add(member.email)
+            try:
+                mailer.send(messages.confirmation_needed(
+                    to=member.email, invitee=inv.email, business=business.name if business else business_id,
+                    grants=grants, invitation_id=invitation_id,
+                    api_hint=f"accessflow confirm {business_id} {invitation_id}"))
+            except DeliveryFailed:
+                continue
+
+
+OUTCOME_EVENTS = {
+    "ACTIVATED": "member.activated",
+    "EXPIRED": "invitation.expired",
+    "REVOKED": "invitation.revoked",
+    "REJECTED": "invitation.rejected",
+}
+
+
+def announce(
+    business_id: str, invitation_id: str, outcome: str, *, mailer: Mailer, ctx: store.Context, now: datetime,
+) -> dict[str, Any]:
+    """Notify the inviter of the outcome (once, however many paths reach here) and return the event
+    the state machine emits."""
+    inv = _invitation(business_id, invitation_id)
+    business = store.get_business(business_id)
+    detail: dict[str, Any] = {
+        "business_id": business_id, "invitation_id": invitation_id, "member_id": inv.member_id,
+        "email": inv.email, "outcome": outcome,
+        "grants": inv.final_grants if outcome == "ACTIVATED" else inv.grants,
+    }
+    if store.mark_outcome_notified(inv) and inv.inviter_email:
+        hint = {
+            "ACTIVATED": "The roles above are now active.",
+            "EXPIRED": f"Nobody accepted it in time. Re-issue it with: accessflow reissue {business_id} "
+                       f"{invitation_id}",
+            "REVOKED": "The link no longer works.",
+            "REJECTED": "An admin declined the proposed role; nothing was granted.",
+        }[outcome]
+        try:
+            mailer.send(messages.outcome(to=inv.inviter_email, invitee=inv.email,
+                                         business=business.name if business else business_id,
+                                         outcome=outcome, detail=hint))
+            store.record_audit(business_id, store.AuditDraft("notification.sent", member_id=inv.member_id,
+                                                             subject=invitation_id,
+                                                             after={"to": inv.inviter_email, "outcome": outcome}),
+                               ctx, now)
+        except DeliveryFailed:
+            pass
+    return {"outcome": outcome, "detail_type": OUTCOME_EVENTS[outcome], "detail": detail}
+
+
+def publish_rejection(
+    business_id: str, reason: str, payload: dict[str, Any], *, events: EventPublisher, ctx: store.Context,
+    now: datetime,
+) -> None:
+    """A valid-looking request that cannot be honoured (unknown business or account, a policy): record
+    the reason on the audit trail (when the business exists) and tell the integrator by event."""
+    if store.get_business(business_id) is not None:
+        store.record_audit(business_id, store.AuditDraft("onboarding.rejected", reason=reason, after=payload),
+                           ctx, now)
+    events.publish("member.onboarding.rejected", {"business_id": business_id, "reason": reason,
+                                                  "request": payload})

@@ -1,0 +1,378 @@
+"""The template's HTTP API served on localhost, with API Gateway's JWT authorizer emulated.
+
+moto has no HTTP API data plane, so this module reads the routes from the translated
+``AWS::ApiGatewayV2::Api`` (its OpenAPI ``Body``, as SAM generates it, or explicit
+``AWS::ApiGatewayV2::Route``/``Integration``/``Authorizer`` resources), turns each request into a
+payload-format-2.0 event, runs the integrated function in-process and maps its result back, the
+way API Gateway does. Authorizer rejections never reach the function: 401 ``Unauthorized``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+LOG = logging.getLogger("infra.httpapi")
+
+_FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
+               "application/x-www-form-urlencoded", "+json", "+xml")
+
+
+@dataclass
+class JwtAuthorizer:
+    name: str
+    issuer: str
+    audience: list[str]
+    identity_source: str = "$request.header.Authorization"
+
+
+@dataclass
+class Route:
+    method: str  # upper case, or ANY
+    path: str  # "/items/{id}", "/files/{proxy+}" or "$default"
+    function_arn: str
+    authorizer: JwtAuthorizer | None = None
+    scopes: list[str] = field(default_factory=list)
+    api_logical_id: str = ""
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if self.method not in ("ANY", method):
+            return None
+        if self.path == "$default":
+            return {}
+        names: list[str] = []
+        pattern = ""
+        for part in re.split(r"(\{[^}]+\})", self.path):
+            if part.startswith("{") and part.endswith("}"):
+                name = part[1:-1]
+                greedy = name.endswith("+")
+                names.append(name.rstrip("+"))
+                pattern += "(.+)" if greedy else "([^/]+)"
+            else:
+                pattern += re.escape(part)
+        m = re.fullmatch(pattern, path)
+        return dict(zip(names, m.groups(), strict=True)) if m else None
+
+    def specificity(self) -> tuple[int, int, int]:
+        """API Gateway prefers exact paths, then fewer/greedier-last params, then a real method."""
+        greedy = int("+}" in self.path or self.path == "$default")
+        params = self.path.count("{")
+        return (greedy, params, int(self.method == "ANY"))
+
+
+def routes_from_template(resources: dict[str, Any]) -> list[Route]:
+    """Routes of every HTTP API in a *resolved* CloudFormation resource map."""
+    routes: list[Route] = []
+    for lid, res in resources.items():
+        props = res.get("Properties") or {}
+        if res.get("Type") != "AWS::ApiGatewayV2::Api" or "Body" not in props:
+            continue
+        body = props["Body"]
+        schemes = (body.get("components") or {}).get("securitySchemes") or {}
+        authorizers = {}
+        for name, scheme in schemes.items():
+            cfg = scheme.get("x-amazon-apigateway-authorizer") or {}
+            if cfg.get("type") == "jwt":
+                jc = cfg.get("jwtConfiguration") or {}
+                aud = jc.get("audience") or []
+                authorizers[name] = JwtAuthorizer(name, str(jc.get("issuer", "")),
+                                                  [aud] if isinstance(aud, str) else list(aud),
+                                                  cfg.get("identitySource", "$request.header.Authorization"))
+        default_security = body.get("security") or []
+        for path, ops in (body.get("paths") or {}).items():
+            for op_name, op in ops.items():
+                if not isinstance(op, dict) or "x-amazon-apigateway-integration" not in op:
+                    continue
+                method = "ANY" if op_name == "x-amazon-apigateway-any-method" else op_name.upper()
+                uri = str(op["x-amazon-apigateway-integration"].get("uri", ""))
+                m = _FUNCTION_IN_URI.search(uri)
+                if not m:
+                    LOG.warning("route %s %s: integration %s is not a Lambda proxy; skipped", method, path, uri)
+                    continue
+                security = op.get("security", default_security)
+                authorizer, scopes = None, []
+                for entry in security:
+                    for name, entry_scopes in entry.items():
+                        if name in authorizers:
+                            authorizer, scopes = authorizers[name], list(entry_scopes or [])
+                routes.append(Route(method, "$default" if path == "/$default" else path, m.group(1),
+                                    authorizer, scopes, lid))
+    routes.extend(_routes_from_resources(resources))
+    return sorted(routes, key=Route.specificity)
+
+
+def _routes_from_resources(resources: dict[str, Any]) -> list[Route]:
+    """Routes declared as explicit ``AWS::ApiGatewayV2::Route`` resources (non-SAM style)."""
+    integrations: dict[str, str] = {}
+    authorizers: dict[str, JwtAuthorizer] = {}
+    for lid, res in resources.items():
+        props = res.get("Properties") or {}
+        if res.get("Type") == "AWS::ApiGatewayV2::Integration":
+            integrations[lid] = str(props.get("IntegrationUri", ""))
+        elif res.get("Type") == "AWS::ApiGatewayV2::Authorizer" and props.get("AuthorizerType") == "JWT":
+            jc = props.get("JwtConfiguration") or {}
+            srcs = props.get("IdentitySource") or ["$request.header.Authorization"]
+            authorizers[lid] = JwtAuthorizer(str(props.get("Name", lid)), str(jc.get("Issuer", "")),
+                                             list(jc.get("Audience") or []), srcs[0])
+    routes = []
+    for res in resources.values():
+        props = res.get("Properties") or {}
+        if res.get("Type") != "AWS::ApiGatewayV2::Route":
+            continue
+        target = str(props.get("Target", ""))
+        integration = integrations.get(target.split("/", 1)[-1], "")
+        arn = _FUNCTION_IN_URI.search(integration)
+        fn_arn = arn.group(1) if arn else integration
+        key = str(props["RouteKey"])
+        method, _, path = key.partition(" ") if key != "$default" else ("ANY", "", "$default")
+        auth = authorizers.get(str(props.get("AuthorizerId", ""))) if props.get("AuthorizationType") == "JWT" else None
+        routes.append(Route(method, path, fn_arn, auth, list(props.get("AuthorizationScopes") or [])))
+    return routes
+
+
+def jwt_settings_from_template(template_path: Path, region: str = "us-east-1") -> tuple[str, str]:
+    """(issuer, first audience) of the template's first JWT authorizer, without starting a stack."""
+    from infra.template import Resolver, translate
+
+    cfn = translate(template_path, region)
+    resolver = Resolver(cfn, region, "accessflow-local")
+    for res in cfn.get("Resources", {}).values():
+        if res.get("Type") != "AWS::ApiGatewayV2::Api":
+            continue
+        schemes = ((res.get("Properties") or {}).get("Body") or {}).get("components", {}).get("securitySchemes", {})
+        for scheme in schemes.values():
+            cfg = scheme.get("x-amazon-apigateway-authorizer") or {}
+            if cfg.get("type") == "jwt":
+                jc = resolver.resolve(cfg.get("jwtConfiguration") or {})
+                aud = jc.get("audience") or [""]
+                return str(jc.get("issuer", "")), str(aud if isinstance(aud, str) else aud[0])
+        for other in cfn.get("Resources", {}).values():
+            props = other.get("Properties") or {}
+            if other.get("Type") == "AWS::ApiGatewayV2::Authorizer" and props.get("AuthorizerType") == "JWT":
+                jc = resolver.resolve(props.get("JwtConfiguration") or {})
+                return str(jc.get("Issuer", "")), str((jc.get("Audience") or [""])[0])
+    raise LookupError(f"{template_path} declares no JWT authorizer")
+
+
+def claims_as_strings(claims: dict[str, Any]) -> dict[str, str]:
+    """API Gateway hands JWT claims to the function as strings (arrays as ``[a b]``)."""
+    out = {}
+    for k, v in claims.items():
+        if isinstance(v, bool):
+            out[k] = "true" if v else "false"
+        elif isinstance(v, list):
+            out[k] = "[" + " ".join(str(x) for x in v) + "]"
+        elif isinstance(v, dict):
+            out[k] = json.dumps(v)
+        else:
+            out[k] = str(v)
+    return out
+
+
+class HttpApiServer:
+    """ThreadingHTTPServer on 127.0.0.1 that plays API Gateway for the given routes."""
+
+    def __init__(
+        self,
+        routes: list[Route],
+        invoke: Callable[[str, dict[str, Any]], Any],
+        public_key_pem: bytes,
+        *,
+        port: int = 0,
+        api_id: str = "localapi01",
+        account_id: str = "123456789012",
+    ) -> None:
+        self.routes = routes
+        self._invoke = invoke
+        self._public_key = public_key_pem
+        self.api_id = api_id
+        self.account_id = account_id
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                LOG.debug("%s " + format, self.address_string(), *args)
+
+            def _handle(self) -> None:
+                server.handle(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="httpapi", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._thread.join(timeout=5)
+
+    # -- request handling --------------------------------------------------------------------
+    def handle(self, req: BaseHTTPRequestHandler) -> None:
+        length = int(req.headers.get("content-length") or 0)
+        raw_body = req.rfile.read(length) if length else b""
+        split = urlsplit(req.path)
+        method = req.command.upper()
+        path = split.path or "/"
+        for route in self.routes:
+            params = route.match(method, path)
+            if params is not None:
+                break
+        else:
+            return self._send(req, 404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
+        claims: dict[str, Any] | None = None
+        if route.authorizer is not None:
+            claims = self._authorize(req, route.authorizer)
+            if claims is None:
+                return self._send(req, 401, {"content-type": "application/json",
+                                             "www-authenticate": "Bearer"}, b'{"message":"Unauthorized"}')
+            if route.scopes and not set(route.scopes) & set(self._token_scopes(claims)):
+                return self._send(req, 403, {"content-type": "application/json"}, b'{"message":"Forbidden"}')
+        event = self._event(req, route, params, split.query, raw_body, claims)
+        try:
+            result = self._invoke(route.function_arn, event)
+        except Exception:
+            LOG.exception("function behind %s failed", route.route_key)
+            return self._send(req, 500, {"content-type": "application/json"},
+                              b'{"message":"Internal Server Error"}')
+        status, headers, cookies, body = self._response(result)
+        return self._send(req, status, headers, body, cookies)
+
+    def _authorize(self, req: BaseHTTPRequestHandler, authorizer: JwtAuthorizer) -> dict[str, Any] | None:
+        import jwt
+
+        header = authorizer.identity_source.rsplit(".", 1)[-1]
+        value = req.headers.get(header) or ""
+        token = value[7:].strip() if value[:7].lower() == "bearer " else value.strip()
+        if not token:
+            return None
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._public_key, algorithms=["RS256"], audience=authorizer.audience or None,
+                issuer=authorizer.issuer, options={"require": ["exp", "iss"]},
+            )
+        except jwt.PyJWTError as exc:
+            LOG.info("JWT rejected: %s", exc)
+            return None
+        return claims
+
+    @staticmethod
+    def _token_scopes(claims: dict[str, Any]) -> list[str]:
+        scope = claims.get("scope") or claims.get("scp") or []
+        return scope.split() if isinstance(scope, str) else list(scope)
+
+    def _event(self, req: BaseHTTPRequestHandler, route: Route, params: dict[str, str], query: str,
+               raw_body: bytes, claims: dict[str, Any] | None) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        for k, v in req.headers.items():
+            key = k.lower()
+            headers[key] = f"{headers[key]},{v}" if key in headers else v
+        cookie_header = headers.pop("cookie", "")
+        qs: dict[str, str] = {}
+        for k, v in parse_qsl(query, keep_blank_values=True):
+            qs[k] = f"{qs[k]},{v}" if k in qs else v
+        now = datetime.now(UTC)
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route.route_key,
+            "rawPath": urlsplit(req.path).path,
+            "rawQueryString": query,
+            "headers": headers,
+            "requestContext": {
+                "accountId": self.account_id,
+                "apiId": self.api_id,
+                "domainName": headers.get("host", f"127.0.0.1:{self.port}"),
+                "domainPrefix": headers.get("host", "127").split(".")[0],
+                "http": {
+                    "method": req.command.upper(),
+                    "path": urlsplit(req.path).path,
+                    "protocol": req.request_version,
+                    "sourceIp": req.client_address[0],
+                    "userAgent": headers.get("user-agent", ""),
+                },
+                "requestId": base64.b32encode(uuid.uuid4().bytes).decode()[:16],
+                "routeKey": route.route_key,
+                "stage": "$default",
+                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "timeEpoch": int(now.timestamp() * 1000),
+            },
+            "isBase64Encoded": False,
+        }
+        if cookie_header:
+            event["cookies"] = [c.strip() for c in cookie_header.split(";") if c.strip()]
+        if qs:
+            event["queryStringParameters"] = qs
+        if params:
+            event["pathParameters"] = params
+        if claims is not None:
+            event["requestContext"]["authorizer"] = {
+                "jwt": {"claims": claims_as_strings(claims), "scopes": route.scopes or None}
+            }
+        if raw_body:
+            ctype = headers.get("content-type", "").lower()
+            textual = any(t in ctype for t in _TEXT_TYPES) or not ctype
+            try:
+                event["body"] = raw_body.decode("utf-8") if textual else None
+            except UnicodeDecodeError:
+                event["body"] = None
+            if event["body"] is None:
+                event["body"] = base64.b64encode(raw_body).decode()
+                event["isBase64Encoded"] = True
+        return event
+
+    @staticmethod
+    def _response(result: Any) -> tuple[int, dict[str, str], list[str], bytes]:
+        """Map a Lambda result to HTTP the way payload format 2.0 does (incl. the inferred form)."""
+        if not (isinstance(result, dict) and "statusCode" in result):
+            return 200, {"content-type": "application/json"}, [], json.dumps(result).encode()
+        headers = {str(k).lower(): str(v) for k, v in (result.get("headers") or {}).items()}
+        for k, values in (result.get("multiValueHeaders") or {}).items():
+            headers[str(k).lower()] = ",".join(str(v) for v in values)
+        body = result.get("body")
+        if body is None:
+            data = b""
+        elif result.get("isBase64Encoded"):
+            data = base64.b64decode(body)
+        else:
+            data = (body if isinstance(body, str) else json.dumps(body)).encode()
+        return int(result["statusCode"]), headers, [str(c) for c in result.get("cookies") or []], data
+
+    @staticmethod
+    def _send(req: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes,
+              cookies: list[str] | None = None) -> None:
+        req.send_response(status)
+        for k, v in headers.items():
+            if k not in ("content-length", "connection", "transfer-encoding"):
+                req.send_header(k, v)
+        for c in cookies or []:
+            req.send_header("set-cookie", c)
+        req.send_header("content-length", str(len(body)))
+        req.send_header("apigw-requestid", str(uuid.uuid4()))
+        req.send_header("date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
+        req.end_headers()
+        if req.command != "HEAD":
+            req.wfile.write(body)
