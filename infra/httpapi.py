@@ -14,7 +14,6 @@ import json
 import logging
 import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -221,7 +220,8 @@ class HttpApiServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="httpapi", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="httpapi", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -372,7 +372,6 @@ class HttpApiServer:
             req.send_header("set-cookie", c)
         req.send_header("content-length", str(len(body)))
         req.send_header("apigw-requestid", str(uuid.uuid4()))
-        req.send_header("date", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()))
         req.end_headers()
         if req.command != "HEAD":
             req.wfile.write(body)
