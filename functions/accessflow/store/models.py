@@ -78,6 +78,8 @@ class _RemindIndex(GlobalSecondaryIndex["Any"]):
 class BaseItem(Model):
     class Meta:
         table_name = "unbound"  # replaced by bind()
+        region: str | None = None
+        host: str | None = None
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -219,12 +221,13 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
 
 def bind(table_name: str, region: str | None = None, host: str | None = None) -> None:
     """Point every model at the table the template created (name from the environment)."""
-    for model in (BaseItem, *ALL_MODELS):
+    models: tuple[type[BaseItem], ...] = (BaseItem, *ALL_MODELS)
+    for model in models:
         model.Meta.table_name = table_name
         if region:
             model.Meta.region = region
         model.Meta.host = host
-        model._connection = None
+        model._connection = None  # type: ignore[assignment]
 
 
 def describe_keys() -> dict[str, Any]:
