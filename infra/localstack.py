@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import email.message
 import email.policy
+import functools
 import io
 import json
 import logging
@@ -41,8 +42,15 @@ from typing import Any
 
 from infra import devtoken
 from infra.lambda_runtime import FunctionSpec, error_payload, invoke_handler, invoke_serialized
-from infra.template import ACCOUNT_ID, Resolver, TemplateError, creation_order, load_definition, \
-    local_path_from_s3, translate
+from infra.template import (
+    ACCOUNT_ID,
+    Resolver,
+    TemplateError,
+    creation_order,
+    load_definition,
+    local_path_from_s3,
+    translate,
+)
 
 LOG = logging.getLogger("infra.localstack")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -215,7 +223,7 @@ def _patched_send_to_targets(rule: Any, original_event: dict[str, Any], transfor
     for target in rule.targets:
         service = str(target.get("Arn", "")).split(":")[2:3]
         if service in (["lambda"], ["states"]):
-            stack._dispatch(lambda t=target: stack._deliver(rule.arn, t, event))
+            stack._dispatch(functools.partial(stack._deliver, rule.arn, target, event))
         else:
             native.append(target)
     if native:
@@ -849,7 +857,8 @@ class LocalStack:
 
             it = target["InputTransformer"]
             out = EventTemplateParser.parse(input_template=it.get("InputTemplate"),
-                                            input_paths_map=it.get("InputPathsMap", {}), event=event)
+                                            input_paths_map=it.get("InputPathsMap", {}),
+                                            event=event)  # type: ignore[arg-type]
             if isinstance(out, str):
                 with contextlib.suppress(ValueError):
                     return json.loads(out)
@@ -978,7 +987,7 @@ class LocalStack:
         for target in sched.targets:
             if sched.kind == "scheduler" and "Input" not in target:
                 target = {**target, "Input": "{}"}  # EventBridge Scheduler's default payload
-            self._dispatch(lambda t=target: self._deliver(sched.arn, t, event))
+            self._dispatch(functools.partial(self._deliver, sched.arn, target, event))
 
     # -- outbox --------------------------------------------------------------------------------------
     def _record_mail(self, sender: str, to: list[str], subject: str, text: str | None, html: str | None,

@@ -1,0 +1,38 @@
+"""Run the whole stack locally until Ctrl-C: ``python -m infra.serve`` (port: ACCESSFLOW_PORT, 3000).
+
+Everything lives in this process's memory (moto); e-mails land in ``.local/outbox/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+
+
+def main() -> int:
+    os.environ["TZ"] = "UTC"
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    from infra.localstack import LocalStack
+
+    port = int(os.environ.get("ACCESSFLOW_PORT", "3000"))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalStack(port=port) as stack:
+        print(f"AccessFlow local stack: {stack.api_url}")
+        print("Resources:")
+        for line in stack.describe():
+            print(line)
+        print(f"Outbox: {stack.outbox_dir}")
+        print("Token:   python -m infra.devtoken you@example.com   (then: Authorization: Bearer <token>)")
+        print("Ctrl-C to stop.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
