@@ -31,7 +31,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -47,7 +47,7 @@ class _Gsi1(GlobalSecondaryIndex["Any"]):
 class _TokenIndex(GlobalSecondaryIndex["Any"]):
     class Meta:
         index_name = "TokenIndex"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     token_hash = UnicodeAttribute(hash_key=True)
 

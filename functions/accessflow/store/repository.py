@@ -374,9 +374,11 @@ def invitation_by_token_hash(token_hash: str) -> InvitationItem | None:
     """Index lookup (eventually consistent), then a consistent read that re-checks the hash, so a
     rotated link is dead at once even if the index still shows the old hash."""
     for hit in InvitationItem.by_token.query(token_hash, limit=1):
-        fresh = get_invitation(hit.business_id, hit.invitation_id)
-        if fresh is not None and fresh.token_hash == token_hash:
-            return fresh
+        try:
+            fresh = InvitationItem.get(hit.pk, hit.sk, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return fresh if fresh.token_hash == token_hash else None
     return None
 
 

@@ -31,8 +31,8 @@ def invitation(
         f"The link works until {when}. Opening it does not accept anything; only you can, once signed in.\n"
     )
     subject = f"{'Reminder: ' if reminder else ''}{business} invites you to AccessFlow"
-    return Message(to=to, subject=subject, text=text,
-                   html=_html([*text.split("\n\n")[:-2], f"The link works until {when}."], link, "Review the invitation"))
+    paragraphs = [*text.split("\n\n")[:-2], f"The link works until {when}."]
+    return Message(to=to, subject=subject, text=text, html=_html(paragraphs, link, "Review the invitation"))
 
 
 def confirmation_needed(*, to: str, invitee: str, business: str, grants: list[Grant], invitation_id: str,

@@ -1,0 +1,136 @@
+"""The HTTP API's resolver and what every route shares: errors as RFC 9457
+``application/problem+json``, the caller's identity from the JWT authorizer's claims, the caller's
+membership in the business, audit context, and the JSON views of items.
+
+Routes live in ``handlers/routes/`` (one module per area) and register on :data:`app`;
+``handlers/api.py`` is the Lambda entry point.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from accessflow.adapters.clock import utcnow
+from accessflow.domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from accessflow.domain.model import MemberStatus
+from accessflow.observability import logger
+from accessflow.settings import ApiSettings, load
+from accessflow.store import repository as store
+from accessflow.store.models import AuditItem, InvitationItem, MemberItem
+from accessflow.usecases import onboarding
+
+PROBLEM = "application/problem+json"
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+def settings() -> ApiSettings:
+    return load(ApiSettings)
+
+
+def workflow() -> Any:
+    from accessflow.adapters.workflow import StepFunctionsWorkflow
+
+    return StepFunctionsWorkflow()
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+
+def problem_response(error: DomainError) -> Response[str]:
+    headers: dict[str, str] = {}
+    retry_after = error.extensions.get("retry_after")
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Response(status_code=error.status, content_type=PROBLEM,
+                    body=json.dumps(error.problem(app.current_event.path)), headers=headers)
+
+
+@app.exception_handler(DomainError)
+def _domain_error(error: DomainError) -> Response[str]:
+    logger.info("refused", extra={"status": error.status, "problem": error.slug, "detail": error.detail})
+    return problem_response(error)
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(error: RequestValidationError) -> Response[str]:
+    issues = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+              for e in error.errors()]
+    detail = "; ".join(f"{i['where']}: {i['problem']}" for i in issues) or "The request is not valid."
+    return problem_response(InvalidInput(detail, errors=issues))
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response[str]:
+    return problem_response(NotFound("No such route."))
+
+
+# --- identity --------------------------------------------------------------------------------------
+
+
+def caller() -> onboarding.Caller:
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    sub = claims.get("sub")
+    if not sub:
+        raise Unauthenticated("A valid bearer token is required.")
+    verified = str(claims.get("email_verified", "false")).lower() == "true"
+    return onboarding.Caller(sub=str(sub), email=claims.get("email"), email_verified=verified)
+
+
+def caller_member(business_id: str) -> MemberItem:
+    """The caller's active membership in this business. A caller from another business (or none)
+    learns nothing: 404, as if the business did not exist."""
+    who = caller()
+    now = utcnow()
+    member = store.member_by_login(business_id, who.sub)
+    if member is None and who.email and who.email_verified:
+        from accessflow.domain.tokens import normalise_email
+
+        candidate = store.member_by_email(business_id, normalise_email(who.email))
+        if candidate is not None and candidate.status == MemberStatus.ACTIVE.value and not candidate.login_sub:
+            store.link_login(candidate, who.sub, ctx(candidate.member_id), now)
+            member = store.get_member(business_id, candidate.member_id)
+    if member is None or member.status != MemberStatus.ACTIVE.value:
+        raise NotFound(f"Business {business_id} not found.")
+    return member
+
+
+def ctx(actor_member_id: str | None = None) -> store.Context:
+    who = caller()
+    actor = f"member:{actor_member_id}" if actor_member_id else f"login:{who.sub}"
+    return store.Context(actor=actor, request_id=app.current_event.request_context.request_id)
+
+
+# --- views -----------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return store._iso(value)
+
+
+def invitation_view(inv: InvitationItem) -> dict[str, Any]:
+    return {
+        "invitation_id": inv.invitation_id, "business_id": inv.business_id, "member_id": inv.member_id,
+        "email": inv.email, "display_name": inv.display_name, "status": inv.status, "grants": inv.grants,
+        "final_grants": inv.final_grants, "source": inv.source, "requested_by": inv.requested_by,
+        "created_at": _iso(inv.created_at), "expires_at": _iso(inv.expires_at),
+        "delivery": inv.delivery, "delivery_reason": inv.delivery_reason, "send_count": inv.send_count,
+        "last_sent_at": _iso(inv.last_sent_at), "needs_confirmation": bool(inv.needs_confirmation),
+        "decided_by": inv.decided_by, "execution_arn": inv.execution_arn,
+    }
+
+
+def audit_view(item: AuditItem) -> dict[str, Any]:
+    return {
+        "entry_id": item.entry_id, "at": item.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "action": item.action,
+        "actor": item.actor, "member_id": item.member_id, "subject": item.subject, "before": item.before,
+        "after": item.after, "reason": item.reason, "request_id": item.request_id,
+        "execution_arn": item.execution_arn,
+    }
+
+

@@ -1,0 +1,91 @@
+"""Routes: invitations (admins)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from accessflow.adapters.clock import utcnow
+from accessflow.domain import rules
+from accessflow.domain.errors import NotFound
+from accessflow.handlers.http import (
+    app,
+    caller_member,
+    ctx,
+    invitation_view,
+    settings,
+    workflow,
+)
+from accessflow.schemas import ConfirmBody, InviteBody, RejectBody
+from accessflow.store import repository as store
+from accessflow.store.models import InvitationItem, MemberItem
+from accessflow.usecases import onboarding
+
+# --- routes: invitations ---------------------------------------------------------------------------
+
+
+@app.post("/businesses/<business_id>/invitations")
+def invite(business_id: str, body: Annotated[InviteBody, Body()]) -> Response[str]:
+    """Invite someone by e-mail with a role per account (the caller must be Admin of each account)."""
+    me = caller_member(business_id)
+    rules.require_admin_of(store.roles_of(business_id, me.member_id), [g.account_id for g in body.grants])
+    key = app.current_event.headers.get("idempotency-key")
+    invitation_id = onboarding.invitation_id_for(business_id, f"api:{key}") if key else None
+    req = onboarding.OnboardingRequest(
+        business_id=business_id, email=str(body.email), display_name=body.display_name, grants=body.grants,
+        requested_by=f"member:{me.member_id}", source="api", employee_id=body.employee_id,
+        inviter_email=me.email, invitation_id=invitation_id,
+    )
+    inv = onboarding.record(req, ctx(me.member_id), utcnow())
+    arn = workflow().start(settings().onboarding_state_machine_arn, onboarding.execution_name(inv.invitation_id),
+                            {"business_id": business_id, "invitation_id": inv.invitation_id, "source": "api",
+                             "request": {"email": inv.email, "display_name": inv.display_name,
+                                         "grants": inv.grants, "requested_by": inv.requested_by}})
+    view = invitation_view(inv) | {"execution_arn": arn}
+    return Response(status_code=201, content_type="application/json", body=json.dumps(view),
+                    headers={"Location": f"/businesses/{business_id}/invitations/{inv.invitation_id}"})
+
+
+@app.get("/businesses/<business_id>/invitations/<invitation_id>")
+def get_invitation(business_id: str, invitation_id: str) -> dict[str, Any]:
+    caller_member(business_id)
+    inv = store.get_invitation(business_id, invitation_id)
+    if inv is None:
+        raise NotFound(f"Invitation {invitation_id} not found.")
+    return invitation_view(inv)
+
+
+def _admin_on_invitation(business_id: str, invitation_id: str) -> tuple[MemberItem, InvitationItem]:
+    me = caller_member(business_id)
+    inv = store.get_invitation(business_id, invitation_id)
+    if inv is None:
+        raise NotFound(f"Invitation {invitation_id} not found.")
+    rules.check_confirmer(confirmer_member_id=me.member_id, invitee_member_id=inv.member_id)
+    accounts = [g["account_id"] for g in inv.grants]
+    rules.require_admin_of(store.roles_of(business_id, me.member_id), accounts)
+    return me, inv
+
+
+@app.post("/businesses/<business_id>/invitations/<invitation_id>/confirm")
+def confirm(business_id: str, invitation_id: str, body: Annotated[ConfirmBody, Body()]) -> dict[str, Any]:
+    """Confirm the role of an invitee who accepted (optionally narrowing it). Only an Admin of the
+    accounts, and never the invitee."""
+    me, _ = _admin_on_invitation(business_id, invitation_id)
+    return onboarding.confirm(business_id, invitation_id, confirmer_member_id=me.member_id, grants=body.grants,
+                              workflow=workflow(), ctx=ctx(me.member_id), now=utcnow())
+
+
+@app.post("/businesses/<business_id>/invitations/<invitation_id>/reject")
+def reject(business_id: str, invitation_id: str, body: Annotated[RejectBody, Body()]) -> dict[str, Any]:
+    """Decline the proposed role of an invitee who accepted; nothing is granted."""
+    me, _ = _admin_on_invitation(business_id, invitation_id)
+    business = store.get_business(business_id)
+    retention = timedelta(days=store.policy_of(business).retention_days if business else 90)
+    return onboarding.reject(business_id, invitation_id, decider_member_id=me.member_id, reason=body.reason,
+                             workflow=workflow(), ctx=ctx(me.member_id), now=utcnow(), retention=retention)
+
+
