@@ -508,9 +508,9 @@ class LocalStack:
         })
         os.environ.pop("AWS_PROFILE", None)
         time.tzset()
-        self.template = translate(self.template_path, self.region)
         _ACTIVE = self
         try:
+            self.template = translate(self.template_path, self.region)
             self._mock = moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
             _install_patches()
@@ -1064,6 +1064,7 @@ class LocalStack:
             self._set_clock(when)
             sched.fired(when)
             self._fire(sched)
+            self.wait_idle()  # async delivery: let the target run while the clock shows its due time
             fired.append(sched.logical_id)
         self._set_clock(end)
         return fired
