@@ -13,11 +13,19 @@ gaps of moto that matter for this app:
 * the HTTP API and its JWT authorizer are served on localhost (moto has no HTTP API data plane).
 
 Only one stack can be active per process: moto's backends and the patches are process-global.
+
+Fidelity note on dead letters: real EventBridge invokes a Lambda target *asynchronously*, so a
+handler exception is retried by Lambda (up to twice) and then goes to the function's own
+DeadLetterConfig / on-failure destination; the rule target's DeadLetterConfig only catches failures
+to hand the event to Lambda. Locally a handler exception is retried per the target's RetryPolicy
+(at most twice) and then sent to the target's DLQ, else the function's. Code that must dead-letter
+a bad event in AWS should do it itself (or the template should also set the function's DLQ).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import email.message
 import email.policy
 import functools
@@ -308,9 +316,7 @@ def _patched_send_to_targets(rule: Any, original_event: dict[str, Any], transfor
         else:
             native.append(target)
     if native:
-        import copy
-
-        clone = copy.copy(rule)
+        clone = copy.copy(rule)  # not mutating the shared rule: other threads may deliver through it
         clone.targets = native
         _ORIGINALS["send_to_targets"](clone, original_event, transform_input)
     return None
@@ -620,7 +626,7 @@ class LocalStack:
                 ref, attrs = creator(lid, props)
             except TemplateError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # name the resource: a bare botocore error says nothing about which
                 raise TemplateError(f"creating {lid} ({rtype}) failed: {exc}") from exc
             self._resolver.refs[lid] = ref
             self._resolver.attrs[lid] = attrs
