@@ -7,6 +7,7 @@ test then asserts about behaviour goes through the bus and the HTTP API.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,13 +65,18 @@ def make_world(stack: Any, *, accounts: int = 4, policy: BusinessPolicy | None =
     return World(stack, business_id, account_ids, admin)
 
 
-def invitation_link_token(stack: Any, email: str) -> str:
-    """The link token from the newest invitation e-mail sent to ``email``."""
-    for message in reversed(stack.outbox):
-        if email in message.to and message.text and "/accept?token=" in message.text:
-            match = LINK.search(message.text)
-            assert match, message.text
+def invitation_link_token(stack: Any, email: str, *, after: int = 0, timeout: float = 15) -> str:
+    """The link token from the newest invitation e-mail sent to ``email`` (waiting for it to arrive;
+    ``after`` = how many such e-mails were there before)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        links = [m for m in stack.outbox
+                 if email in m.to and m.text and "/accept?token=" in m.text]
+        if len(links) > after:
+            match = LINK.search(links[-1].text)
+            assert match, links[-1].text
             return match.group(1)
+        time.sleep(0.05)
     raise AssertionError(f"no invitation e-mail to {email}; outbox: {[m.subject for m in stack.outbox]}")
 
 
@@ -86,3 +92,14 @@ def execution_for(stack: Any, invitation_id: str) -> str:
 def states_entered(stack: Any, execution_arn: str) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in stack.execution_history(execution_arn)
             if "stateEnteredEventDetails" in e]
+
+
+def eventually(predicate: Any, timeout: float = 15, what: str = "condition") -> Any:
+    """Poll until ``predicate()`` is truthy (asynchronous steps: e-mails, events, task tokens)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
