@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-
 from accessflow.usecases.onboarding import invitation_id_for
-from tests.world import World, eventually, execution_for, make_world, mails_to
+
+from tests.world import World, eventually, execution_for, mails_to, make_world
 
 GRANTS = [{"account_id": "acct-1", "role": "Analyst"}]
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from accessflow.domain.policy import BusinessPolicy
+
 from tests.world import World, execution_for, invitation_link_token, make_world
 
 PROBLEM = "application/problem+json"
@@ -120,4 +120,5 @@ def test_expired_is_410(stack: Any, api: Any, world: World) -> None:
     assert "expired" in body["detail"]
     after = snapshot(api, world, invitation_id)
     assert after[0]["status"] == before[0]["status"]
-    assert [e["entry_id"] for e in after[1] if e["subject"] == invitation_id and e["action"] == "invitation.accepted"] == []
+    accepted = [e for e in after[1] if e["subject"] == invitation_id and e["action"] == "invitation.accepted"]
+    assert accepted == []
