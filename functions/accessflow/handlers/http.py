@@ -65,6 +65,16 @@ def _validation_error(error: RequestValidationError) -> Response[str]:
     return problem_response(InvalidInput(detail, errors=issues))
 
 
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[str]:
+    """A bug or an outage: log it with the request id, and answer problem+json without internals."""
+    logger.exception("unhandled error")
+    body = {"type": "about:blank", "title": "Internal error", "status": 500,
+            "detail": "Something went wrong on our side; the request changed nothing or was completed whole.",
+            "request_id": app.current_event.request_context.request_id}
+    return Response(status_code=500, content_type=PROBLEM, body=json.dumps(body))
+
+
 @app.not_found
 def _not_found(_: Exception) -> Response[str]:
     return problem_response(NotFound("No such route."))

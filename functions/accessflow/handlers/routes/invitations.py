@@ -14,6 +14,7 @@ from accessflow.domain import rules
 from accessflow.domain.errors import NotFound
 from accessflow.handlers.http import (
     app,
+    caller,
     caller_member,
     ctx,
     invitation_view,
@@ -60,8 +61,13 @@ def get_invitation(business_id: str, invitation_id: str) -> dict[str, Any]:
 
 
 def _admin_on_invitation(business_id: str, invitation_id: str) -> tuple[MemberItem, InvitationItem]:
-    me = caller_member(business_id)
+    """The caller decides on an invitation: an Admin of its accounts, never its invitee. An invitee who
+    accepted (login linked, not yet active) is told why they cannot confirm rather than a bare 404."""
     inv = store.get_invitation(business_id, invitation_id)
+    invitee = store.member_by_login(business_id, caller().sub)
+    if inv is not None and invitee is not None:
+        rules.check_confirmer(confirmer_member_id=invitee.member_id, invitee_member_id=inv.member_id)
+    me = caller_member(business_id)
     if inv is None:
         raise NotFound(f"Invitation {invitation_id} not found.")
     rules.check_confirmer(confirmer_member_id=me.member_id, invitee_member_id=inv.member_id)
