@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from accessflow.usecases.onboarding import invitation_id_for
 
+from accessflow.usecases.onboarding import invitation_id_for
 from tests.world import World, eventually, execution_for, mails_to, make_world
 
 GRANTS = [{"account_id": "acct-1", "role": "Analyst"}]

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from accessflow.usecases.onboarding import invitation_id_for
 
+from accessflow.usecases.onboarding import invitation_id_for
 from tests.world import World, eventually, execution_for, invitation_link_token, mails_to, make_world, states_entered
 
 EDITOR_TWO = [{"account_id": "acct-1", "role": "Editor"}, {"account_id": "acct-2", "role": "Editor"}]

@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from accessflow.domain.policy import BusinessPolicy
 
+from accessflow.domain.policy import BusinessPolicy
 from tests.world import World, execution_for, invitation_link_token, make_world
 
 PROBLEM = "application/problem+json"

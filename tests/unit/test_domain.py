@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
+
 from accessflow.domain import rules
 from accessflow.domain.errors import (
     AdminLimitReached,
@@ -29,7 +31,6 @@ from accessflow.domain.model import (
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.roles import PERMISSIONS, Permission, Role, has_permission
 from accessflow.domain.tokens import hash_token, mint_token, normalise_email
-from pydantic import ValidationError
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
