@@ -804,6 +804,33 @@ class LocalStack:
             self.client("sesv2").create_email_identity(EmailIdentity=identity)
         return identity, {}
 
+    def _create_SES_ConfigurationSet(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        name = props.get("Name") or self._name(lid)
+        self.client("ses").create_configuration_set(ConfigurationSet={"Name": name})
+        return name, {}
+
+    def _create_SES_ConfigurationSetEventDestination(
+        self, lid: str, props: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """Recorded in moto; moto never produces bounces, so tests publish SES notifications to the
+        topic themselves (see tests/e2e/test_bounces.py)."""
+        dest = dict(props["EventDestination"])
+        name = dest.pop("Name", None) or self._name(lid)
+        sns = dest.pop("SnsDestination", None)
+        destination: dict[str, Any] = {"Name": name, "Enabled": bool(dest.get("Enabled", True)),
+                                       "MatchingEventTypes": [t.lower() for t in dest.get("MatchingEventTypes", [])]}
+        if sns:
+            destination["SNSDestination"] = {"TopicARN": sns["TopicARN"]}
+        self.client("ses").create_configuration_set_event_destination(
+            ConfigurationSetName=props["ConfigurationSetName"], EventDestination=destination)
+        return name, {}
+
+    def _create_SNS_Subscription(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """SNS → Lambda deliveries go through moto's SNS, which invokes the (patched, in-process) Lambda."""
+        arn = self.client("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"],
+                                           Endpoint=props["Endpoint"])["SubscriptionArn"]
+        return arn, {"Arn": arn}
+
     def _create_CloudWatch_Alarm(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         name = props.get("AlarmName") or self._name(lid, 255)
         kwargs = {k: v for k, v in props.items() if k not in ("AlarmName", "Tags")}

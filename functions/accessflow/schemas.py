@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from accessflow.domain.model import Grant
 
-Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@-]+$")  # also valid as an SES tag value
 
 
 class _Strict(BaseModel):

@@ -55,7 +55,9 @@ def load(model: type[S]) -> S:
         settings = model.model_validate(env)
     except ValidationError as exc:
         raise ConfigurationError(f"{model.__name__}: invalid environment: {exc}") from exc
+    from accessflow.observability import configure_from_environment
     from accessflow.store.models import bind
 
+    configure_from_environment()
     bind(settings.table_name, settings.aws_region or os.environ.get("AWS_DEFAULT_REGION"))
     return settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -16,6 +16,7 @@ class Message:
     subject: str
     text: str
     html: str
+    tags: dict[str, str] = field(default_factory=dict)  # SES message tags: come back on bounce events
 
 
 class Mailer(Protocol):
@@ -53,6 +54,8 @@ class SesMailer:
         }
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
+        if message.tags:
+            request["EmailTags"] = [{"Name": k, "Value": v} for k, v in message.tags.items()]
         try:
             response = self._ses().send_email(**request)
         except ClientError as exc:

@@ -545,6 +545,21 @@ def finish_sending(inv: InvitationItem, ok: bool, reason: str | None, now: datet
     inv.update(actions=actions, condition=InvitationItem.status == InvitationStatus.PENDING.value)
 
 
+def mark_delivery_failed(inv: InvitationItem, reason: str, ctx: Context, now: datetime) -> bool:
+    """An invitation e-mail bounced, was rejected or complained about after SES accepted it: make it
+    visible on the invitation (``delivery`` FAILED with the reason) with its audit entry. False if it
+    was already marked with this reason (SNS delivers at least once)."""
+    if inv.delivery == "FAILED" and inv.delivery_reason == reason:
+        return False
+    tx = Tx(inv.business_id, ctx, now)
+    tx.update("invitation", inv, [InvitationItem.delivery.set("FAILED"), InvitationItem.delivery_reason.set(reason),
+                                  InvitationItem.updated_at.set(now)], condition=InvitationItem.pk.exists())
+    tx.audit(AuditDraft("invitation.delivery_failed", member_id=inv.member_id, subject=inv.invitation_id,
+                        before={"delivery": inv.delivery}, after={"delivery": "FAILED"}, reason=reason))
+    tx.commit()
+    return True
+
+
 def register_wait(inv: InvitationItem, task_token: str, execution_arn: str | None, *, confirm: bool) -> None:
     """Keep the Step Functions task token of the execution waiting on this invitation."""
     attr = InvitationItem.confirm_task_token if confirm else InvitationItem.task_token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -142,6 +143,8 @@ def _deliver(
         to=inv.email, name=inv.display_name, business=business.name if business else inv.business_id,
         grants=store.grants_from_json(inv.grants), link=accept_link(public_base_url, token), expires_at=expiry,
     )
+    message = dataclasses.replace(message, tags={"kind": "invitation", "business_id": inv.business_id,
+                                                 "invitation_id": inv.invitation_id})
     try:
         mailer.send(message)
     except DeliveryFailed as exc:
