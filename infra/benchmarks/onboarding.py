@@ -24,7 +24,7 @@ def run() -> dict[str, Any]:
     from tests.world import execution_for, invitation_link_token, make_world
 
     calls: collections.Counter[str] = collections.Counter()
-    original = botocore.client.BaseClient._make_api_call
+    original = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def counting(self: Any, operation: str, params: Any) -> Any:
         if self.meta.service_model.service_name == "dynamodb":
@@ -37,7 +37,7 @@ def run() -> dict[str, Any]:
     with LocalStack(ROOT / "template.yaml", outbox_dir=ROOT / ".local" / "bench-outbox",
                     parameters={"LogLevel": "ERROR"}) as stack:
         world = make_world(stack)
-        botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+        botocore.client.BaseClient._make_api_call = counting  # type: ignore[attr-defined]
         try:
             for i in range(MEMBERS):
                 email = f"bench-{i}@example.com"
@@ -52,7 +52,7 @@ def run() -> dict[str, Any]:
                 assert stack.wait_execution(execution)["status"] == "SUCCEEDED"
                 seconds.append(time.perf_counter() - start)
         finally:
-            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+            botocore.client.BaseClient._make_api_call = original  # type: ignore[attr-defined]
     total = sum(calls.values())
     writes = sum(n for op, n in calls.items() if op in WRITES)
     per_member = total / MEMBERS
