@@ -17,7 +17,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from accessflow.adapters.clock import utcnow
 from accessflow.domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
-from accessflow.domain.model import MemberStatus
 from accessflow.observability import logger
 from accessflow.settings import ApiSettings, load
 from accessflow.store import repository as store
@@ -95,19 +94,10 @@ def caller() -> onboarding.Caller:
 def caller_member(business_id: str) -> MemberItem:
     """The caller's active membership in this business. A caller from another business (or none)
     learns nothing: 404, as if the business did not exist."""
-    who = caller()
-    now = utcnow()
-    member = store.member_by_login(business_id, who.sub)
-    if member is None and who.email and who.email_verified:
-        from accessflow.domain.tokens import normalise_email
+    from accessflow.usecases.identity import active_member
 
-        candidate = store.member_by_email(business_id, normalise_email(who.email))
-        if candidate is not None and candidate.status == MemberStatus.ACTIVE.value and not candidate.login_sub:
-            store.link_login(candidate, who.sub, ctx(candidate.member_id), now)
-            member = store.get_member(business_id, candidate.member_id)
-    if member is None or member.status != MemberStatus.ACTIVE.value:
-        raise NotFound(f"Business {business_id} not found.")
-    return member
+    return active_member(business_id, caller(), request_id=app.current_event.request_context.request_id,
+                         now=utcnow())
 
 
 def ctx(actor_member_id: str | None = None) -> store.Context:

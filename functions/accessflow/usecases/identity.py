@@ -1,0 +1,29 @@
+"""Who is calling, as a member of a business."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from accessflow.domain.errors import NotFound
+from accessflow.domain.model import MemberStatus
+from accessflow.domain.tokens import normalise_email
+from accessflow.store import repository as store
+from accessflow.store.models import MemberItem
+from accessflow.usecases.onboarding import Caller
+
+
+def active_member(business_id: str, caller: Caller, *, request_id: str | None, now: datetime) -> MemberItem:
+    """The caller's ACTIVE membership in the business, by linked login. A member created without a
+    login (the bootstrapped first Admin) is linked on first sign-in with the same verified e-mail.
+    Anyone else — another business's member, a former member, an invitee not yet active — gets 404, as
+    if the business did not exist, so nothing leaks across businesses."""
+    member = store.member_by_login(business_id, caller.sub)
+    if member is None and caller.email and caller.email_verified:
+        candidate = store.member_by_email(business_id, normalise_email(caller.email))
+        if candidate is not None and candidate.status == MemberStatus.ACTIVE.value and not candidate.login_sub:
+            store.link_login(candidate, caller.sub,
+                             store.Context(actor=f"member:{candidate.member_id}", request_id=request_id), now)
+            member = store.get_member(business_id, candidate.member_id)
+    if member is None or member.status != MemberStatus.ACTIVE.value:
+        raise NotFound(f"Business {business_id} not found.")
+    return member
