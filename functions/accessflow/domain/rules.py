@@ -133,3 +133,30 @@ def check_not_last_admin(account_id: str, other_admins: int) -> None:
             f"This is the last Admin of account {account_id}; promote someone else first.",
             account_id=account_id,
         )
+
+
+def require_admin_of_any(caller_roles: Mapping[str, Role]) -> None:
+    """Reading the people side of a business (members, invitations, audit trail, access review) is
+    part of managing members: the caller must be Admin of at least one of its accounts."""
+    if not any(has_permission(role, Permission.MANAGE_MEMBERS) for role in caller_roles.values()):
+        raise Forbidden("Only an Admin of one of the business's accounts may read its members and audit trail.")
+
+
+def admin_delta(before: Role | None, after: Role | None) -> int:
+    """How a grant change moves the account's Admin count: +1 promoting to Admin, -1 demoting or
+    removing an Admin, 0 otherwise."""
+    return int(after is Role.ADMIN) - int(before is Role.ADMIN)
+
+
+def check_role_change(
+    *, account_id: str, before: Role | None, after: Role | None, current_admins: int, policy: BusinessPolicy,
+) -> int:
+    """A role change (``after`` None = removal) by an admin: the Admin cap when promoting, the
+    last-Admin rule when demoting or removing. Returns the change of the account's Admin count; the
+    store enforces the same bounds atomically as conditions on the counter."""
+    delta = admin_delta(before, after)
+    if delta > 0:
+        check_admin_capacity(account_id, current_admins, delta, policy)
+    elif delta < 0:
+        check_not_last_admin(account_id, current_admins - 1)
+    return delta

@@ -9,6 +9,8 @@ Routes live in ``handlers/routes/`` (one module per area) and register on :data:
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,8 +26,27 @@ from accessflow.store.models import AuditItem, InvitationItem, MemberItem
 from accessflow.usecases import onboarding
 
 PROBLEM = "application/problem+json"
+ID_PATTERN = r"^[A-Za-z0-9._:@-]+$"
+_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+REQUEST_ID_HEADER = "X-Request-Id"
 
 app = APIGatewayHttpResolver(enable_validation=True)
+
+
+def _guard(resolver: APIGatewayHttpResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
+    """Every path parameter of every route is an id: anything else names nothing (404) and never
+    reaches a key lookup. Every answer carries the request id the audit entries are stamped with,
+    so a client can find the entry its change wrote."""
+    params = resolver.current_event.path_parameters or {}
+    if any(not _ID.fullmatch(value or "") for value in params.values()):
+        response: Response[Any] = problem_response(NotFound("No such resource."))
+    else:
+        response = next_middleware(resolver)
+    response.headers[REQUEST_ID_HEADER] = resolver.current_event.request_context.request_id
+    return response
+
+
+app.use([_guard])
 
 
 def settings() -> ApiSettings:

@@ -127,6 +127,8 @@ class GrantItem(BaseItem):
     confirmed_by = UnicodeAttribute(null=True)
     invitation_id = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute(null=True)  # actor of the last change (the access review's "last change")
+    last_action = UnicodeAttribute(null=True)  # audit action of the last change
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     by_account = _Gsi1()

@@ -444,8 +444,7 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
         if new.employee_id:
             tx.save("employee", LookupItem(pk=biz_pk(b), sk=employee_sk(new.employee_id), member_id=member_id),
                     condition=LookupItem.pk.does_not_exist())
-        tx.audit(AuditDraft("member.invited", member_id=member_id, after={
-            "email": new.email, "display_name": new.display_name, "status": MemberStatus.INVITED.value}))
+        member_before: dict[str, Any] | None = None
     else:
         member_id = existing.member_id
         if existing.status not in (MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value):
@@ -456,8 +455,7 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
             MemberItem.status.set(MemberStatus.INVITED.value), MemberItem.display_name.set(new.display_name),
             MemberItem.updated_at.set(now)],
             condition=MemberItem.status.is_in(MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value))
-        tx.audit(AuditDraft("member.invited", member_id=member_id, before={"status": existing.status},
-                            after={"status": MemberStatus.INVITED.value}))
+        member_before = {"status": existing.status}
     invitation = InvitationItem(
         pk=biz_pk(b), sk=f"INV#{new.invitation_id}", business_id=b, invitation_id=new.invitation_id,
         member_id=member_id, email=new.email, display_name=new.display_name,
@@ -468,9 +466,12 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
         due_pk=DUE_SHARD,
     )
     tx.save("invitation", invitation, condition=InvitationItem.pk.does_not_exist())
-    tx.audit(AuditDraft("invitation.created", member_id=member_id, subject=new.invitation_id, after={
-        "email": new.email, "grants": grants_json(new.grants), "expires_at": _iso(new.expires_at),
-        "source": new.source}))
+    # One entry for the whole change: the invitation and what it did to the member.
+    tx.audit(AuditDraft("invitation.created", member_id=member_id, subject=new.invitation_id,
+                        before={"member": member_before} if member_before else None, after={
+                            "email": new.email, "display_name": new.display_name,
+                            "grants": grants_json(new.grants), "expires_at": _iso(new.expires_at),
+                            "source": new.source, "member": {"status": MemberStatus.INVITED.value}}))
     try:
         tx.commit()
     except ConditionFailed as exc:
@@ -623,14 +624,13 @@ def confirm_invitation(
             tx.update(f"admins:{grant.account_id}", account, [AccountItem.admin_count.add(1)],
                       condition=AccountItem.pk.exists()
                       & (AccountItem.admin_count < policy.max_admins_per_account))
-        tx.audit(AuditDraft("grant.activated", member_id=inv.member_id, subject=grant.account_id,
-                            after={"account_id": grant.account_id, "role": grant.role.value}))
+    # One entry for the whole change: the grants that went live and the member's activation are its
+    # effects, listed in it (one user-visible change, one audit entry).
     tx.audit(AuditDraft("invitation.confirmed", member_id=inv.member_id, subject=inv.invitation_id,
-                        before={"status": InvitationStatus.ACCEPTED.value},
+                        before={"status": InvitationStatus.ACCEPTED.value,
+                                "member": {"status": MemberStatus.INVITED.value}},
                         after={"status": InvitationStatus.CONFIRMED.value, "grants": grants_json(grants),
-                               "confirmed_by": decided_by}))
-    tx.audit(AuditDraft("member.activated", member_id=inv.member_id,
-                        before={"status": MemberStatus.INVITED.value}, after={"status": MemberStatus.ACTIVE.value}))
+                               "confirmed_by": decided_by, "member": {"status": MemberStatus.ACTIVE.value}}))
     tx.commit()
 
 

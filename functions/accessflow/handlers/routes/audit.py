@@ -2,39 +2,62 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from accessflow.handlers.http import (
-    app,
-    audit_view,
-    caller_member,
-)
+from accessflow.api_models import AuditPage
+from accessflow.domain.errors import InvalidInput
+from accessflow.handlers.http import ID_PATTERN, app, audit_view, caller_member
 from accessflow.store import repository as store
+from accessflow.usecases import members
 
-# --- routes: audit ---------------------------------------------------------------------------------
+IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    """The store's last evaluated key as an opaque URL-safe token."""
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, business_id: str) -> dict[str, Any] | None:
+    """A cursor this API issued for this business, or a 400 (never a key into another business)."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("The cursor is not valid; pass back the next_cursor of a previous page.") from exc
+    pk = key.get("pk", {}).get("S") if isinstance(key, dict) and isinstance(key.get("pk"), dict) else None
+    if pk != store.audit_pk(business_id):
+        raise InvalidInput("The cursor is not valid; pass back the next_cursor of a previous page.")
+    return key
 
 
 @app.get("/businesses/<business_id>/audit")
 def audit(
-    business_id: str,
+    business_id: IdPath,
     member_id: Annotated[str | None, Query(max_length=128)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query()] = None,
     until: Annotated[datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
-) -> dict[str, Any]:
-    """The audit trail, oldest first; filter by member, action, time range; paginated by cursor."""
-    caller_member(business_id)
-    start = json.loads(cursor) if cursor else None
+) -> AuditPage:
+    """The audit trail, oldest first; filter by member, action, time range; paginated by cursor.
+    Admins of any of the business's accounts."""
+    me = caller_member(business_id)
+    members.require_reader(business_id, me)
     items, last = store.audit_trail(business_id, member_id=member_id, action=action, since=since, until=until,
-                                    limit=limit, cursor=start)
-    return {"entries": [audit_view(i) for i in items], "next_cursor": json.dumps(last) if last else None}
+                                    limit=limit, cursor=decode_cursor(cursor, business_id))
+    return AuditPage.model_validate({"entries": [audit_view(i) for i in items], "next_cursor": encode_cursor(last)})
 
 
 @app.get("/openapi.json")
@@ -43,6 +66,6 @@ def openapi() -> Response[str]:
 
 
 def openapi_document() -> str:
-    return app.get_openapi_json_schema(title="AccessFlow API", version="1.0.0")
+    from accessflow.handlers.openapi import document_json
 
-
+    return document_json()

@@ -53,7 +53,7 @@ def invite(business_id: str, body: Annotated[InviteBody, Body()]) -> Response[st
 
 @app.get("/businesses/<business_id>/invitations/<invitation_id>")
 def get_invitation(business_id: str, invitation_id: str) -> dict[str, Any]:
-    caller_member(business_id)
+    rules.require_admin_of_any(store.roles_of(business_id, caller_member(business_id).member_id))
     inv = store.get_invitation(business_id, invitation_id)
     if inv is None:
         raise NotFound(f"Invitation {invitation_id} not found.")
