@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
 export TZ := UTC
 
-.PHONY: install demo test lint typecheck unit integration e2e bench serve clean
+.PHONY: install demo test lint typecheck unit integration e2e bench serve openapi clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,10 @@ e2e: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest -q -n 2 tests
+
+# Regenerate the committed OpenAPI document from the app's routes (a test keeps it equal to GET /openapi.json).
+openapi: $(STAMP)
+	PYTHONPATH=functions $(BIN)/python -m accessflow.handlers.openapi > docs/openapi.json
 
 bench: $(STAMP)
 	$(BIN)/python -m infra.bench

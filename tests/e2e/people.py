@@ -11,7 +11,8 @@ from tests.world import Person, World, invitation_link_token
 
 
 def onboard(world: World, api: Any, email: str, roles: dict[str, str], *, by: Person | None = None) -> str:
-    """An ACTIVE member holding exactly ``roles`` ({account_id: role}); returns the member id."""
+    """An ACTIVE member holding exactly ``roles`` ({account_id: role}; empty: a member with no grant
+    left); returns the member id. Confirms the role as ``by`` when the business wants confirmation."""
     admin = by or world.admin
     b = world.business_id
     grants = [{"account_id": a, "role": "Analyst"} for a in sorted(roles)] or [
@@ -25,7 +26,11 @@ def onboard(world: World, api: Any, email: str, roles: dict[str, str], *, by: Pe
     link = invitation_link_token(world.stack, email)
     r = api.post("/invitations/accept", token=person.token, json={"token": link})
     assert r.status_code == 200, r.text
-    world.stack.wait_execution(invitation["execution_arn"])
+    if r.json()["needs_confirmation"]:
+        world.stack.wait_for_state(invitation["execution_arn"], "AwaitConfirmation")
+        r = api.post(f"/businesses/{b}/invitations/{invitation['invitation_id']}/confirm", token=admin.token, json={})
+        assert r.status_code == 200, r.text
+    assert world.stack.wait_execution(invitation["execution_arn"])["status"] == "SUCCEEDED"
     member_id: str = invitation["member_id"]
     for account, role in roles.items():
         if role != "Analyst":

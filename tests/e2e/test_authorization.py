@@ -1,0 +1,258 @@
+"""The authorization matrix, generated from the API's own route table.
+
+Every operation of the OpenAPI document the app generates from its registered routes is called by
+every kind of caller: an Admin, Editor, Moderator and Analyst of the account the request concerns
+(``acct-1``; they hold nothing elsewhere), a member with no grant at all, and an Admin of another
+business. Each route's entry in :data:`ROUTES` says which permission it requires and how to build a
+valid request; a route without an entry fails the test, so no route is added unprotected silently.
+
+A refusal must be the documented problem (403 inside the business, 404 for the other business, which
+must learn nothing) and must leave the business exactly as it was: its members and grants, its
+invitations and its audit trail read the same before and after.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from accessflow.domain.policy import BusinessPolicy
+from accessflow.domain.roles import Permission, Role, has_permission
+from tests.e2e.people import audit, members, onboard, wait_sent
+from tests.world import Person, World, invitation_link_token, make_world
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+ACCOUNT = "acct-1"
+CALLERS = ("Admin", "Editor", "Moderator", "Analyst", "no grant", "other business")
+
+
+# --- what each route requires ----------------------------------------------------------------------
+
+PUBLIC = "public"  # no login needed; the same answer for everyone
+INVITEE = "invitee"  # any login, but only the invited person (by verified e-mail): nobody in the matrix
+ADMIN_OF_TARGET = "admin of the account concerned"  # domain: require_admin_of
+ADMIN_OF_ANY = "admin of any account of the business"  # domain: require_admin_of_any
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    json: Any = None
+    params: dict[str, str] | None = None
+    after: Callable[[Any], None] | None = None  # waits for the asynchronous effects of an allowed call
+
+
+@dataclass
+class Rule:
+    requires: str
+    build: Callable[[Scene], Call]
+    ok: int = 200
+    consumes: bool = False  # an allowed call uses up its target: build a fresh one for the next call
+
+
+@dataclass
+class Scene:
+    world: World
+    api: Any
+    callers: dict[str, Person]
+    target_member: str
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def b(self) -> str:
+        return self.world.business_id
+
+    def invitation(self, *, accepted: bool) -> dict[str, Any]:
+        """A fresh invitation on acct-1 (pending, or accepted and waiting for an Admin's decision)."""
+        email = f"invitee-{uuid.uuid4().hex[:8]}@example.com"
+        r = self.api.post(f"/businesses/{self.b}/invitations", token=self.world.admin.token,
+                          json={"email": email, "display_name": "Invitee",
+                                "grants": [{"account_id": ACCOUNT, "role": "Analyst"}]})
+        assert r.status_code == 201, r.text
+        inv = r.json() | {"link": None}
+        wait_sent(self.world, self.api, inv["invitation_id"])
+        inv["link"] = invitation_link_token(self.world.stack, email)
+        if accepted:
+            invitee = self.world.person(email)
+            r = self.api.post("/invitations/accept", token=invitee.token, json={"token": inv["link"]})
+            assert r.status_code == 200, r.text
+            self.world.stack.wait_for_state(inv["execution_arn"], "AwaitConfirmation")
+        return inv
+
+    def cached(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self.cache:
+            self.cache[key] = make()
+        return self.cache[key]
+
+
+def _settle(scene: Scene, inv: dict[str, Any]) -> Callable[[Any], None]:
+    return lambda _r: scene.world.stack.wait_execution(inv["execution_arn"])
+
+
+def _invite(s: Scene) -> Call:
+    def after(r: Any) -> None:
+        wait_sent(s.world, s.api, r.json()["invitation_id"])
+
+    return Call("POST", f"/businesses/{s.b}/invitations", json={
+        "email": f"new-{uuid.uuid4().hex[:8]}@example.com", "display_name": "New",
+        "grants": [{"account_id": ACCOUNT, "role": "Analyst"}]}, after=after)
+
+
+def _decide(verb: str) -> Callable[[Scene], Call]:
+    def build(s: Scene) -> Call:
+        inv = s.cached(f"accepted-{verb}", lambda: s.invitation(accepted=True))
+        body = {} if verb == "confirm" else {"reason": "not needed"}
+        return Call("POST", f"/businesses/{s.b}/invitations/{inv['invitation_id']}/{verb}", json=body,
+                    after=_settle(s, inv))
+    return build
+
+
+def _set_role(s: Scene) -> Call:
+    current = {g["account_id"]: g["role"] for m in members(s.world, s.api) if m["member_id"] == s.target_member
+               for g in m["grants"]}
+    role = "Moderator" if current.get(ACCOUNT) == "Editor" else "Editor"
+    return Call("PUT", f"/businesses/{s.b}/members/{s.target_member}/grants/{ACCOUNT}", json={"role": role})
+
+
+def _remove_grant(s: Scene) -> Call:
+    held = any(g["account_id"] == ACCOUNT for m in members(s.world, s.api) if m["member_id"] == s.target_member
+               for g in m["grants"])
+    if not held:
+        r = s.api.put(f"/businesses/{s.b}/members/{s.target_member}/grants/{ACCOUNT}", token=s.world.admin.token,
+                      json={"role": "Analyst"})
+        assert r.status_code == 200, r.text
+    return Call("DELETE", f"/businesses/{s.b}/members/{s.target_member}/grants/{ACCOUNT}")
+
+
+def _pending(s: Scene) -> dict[str, Any]:
+    return s.cached("pending", lambda: s.invitation(accepted=False))  # type: ignore[no-any-return]
+
+
+B = "/businesses/{business_id}"
+ROUTES: dict[tuple[str, str], Rule] = {
+    ("GET", "/openapi.json"): Rule(PUBLIC, lambda s: Call("GET", "/openapi.json")),
+    ("GET", "/accept"): Rule(PUBLIC, lambda s: Call("GET", "/accept", params={"token": _pending(s)["link"]})),
+    ("POST", "/invitations/accept"): Rule(
+        INVITEE, lambda s: Call("POST", "/invitations/accept", json={"token": _pending(s)["link"]})),
+    ("POST", f"{B}/invitations"): Rule(ADMIN_OF_TARGET, _invite, ok=201),
+    ("GET", f"{B}/invitations"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/invitations")),
+    ("GET", f"{B}/invitations/{{invitation_id}}"): Rule(
+        ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/invitations/{_pending(s)['invitation_id']}")),
+    ("POST", f"{B}/invitations/{{invitation_id}}/confirm"): Rule(ADMIN_OF_TARGET, _decide("confirm"), consumes=True),
+    ("POST", f"{B}/invitations/{{invitation_id}}/reject"): Rule(ADMIN_OF_TARGET, _decide("reject"), consumes=True),
+    ("GET", f"{B}/members"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/members")),
+    ("PUT", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _set_role),
+    ("DELETE", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _remove_grant),
+    ("GET", f"{B}/audit"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/audit")),
+    ("GET", f"{B}/access-review"): Rule(
+        ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/access-review", params={"format": "csv"})),
+}
+
+
+def allowed(requires: str, caller: str) -> bool:
+    """The matrix, read from the domain's permission table (not restated here)."""
+    if requires == PUBLIC:
+        return True
+    if requires == INVITEE or caller in ("no grant", "other business"):
+        return False
+    return has_permission(Role(caller), Permission.MANAGE_MEMBERS)
+
+
+def refusal_status(requires: str, caller: str) -> int:
+    if requires == INVITEE:
+        return 403  # the login's e-mail is not the invited one (not business-scoped: no 404 to give)
+    return 404 if caller == "other business" else 403
+
+
+# --- the route table of the app, and of the template ------------------------------------------------
+
+
+def app_operations(api: Any) -> list[tuple[str, str]]:
+    """The operations of the OpenAPI document the running app generates from its route table."""
+    r = api.get("/openapi.json")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    return sorted((method.upper(), path) for path, item in doc["paths"].items() for method in item)
+
+
+def template_operations() -> list[tuple[str, str]]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)  # noqa: S506
+    events = template["Resources"]["ApiFunction"]["Properties"]["Events"].values()
+    return sorted((e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events
+                  if e["Type"] == "HttpApi")
+
+
+def test_every_route_has_a_rule_and_is_served_by_the_template(api: Any) -> None:
+    ops = app_operations(api)
+    missing = [op for op in ops if op not in ROUTES]
+    assert not missing, f"routes with no authorization rule (add them to ROUTES): {missing}"
+    stale = [op for op in ROUTES if op not in ops]
+    assert not stale, f"rules for routes the app does not have: {stale}"
+    assert ops == template_operations(), "template.yaml's HttpApi events must be exactly the app's routes"
+
+
+# --- the matrix ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scene(stack: Any, api: Any) -> Scene:
+    policy = BusinessPolicy(auto_confirm_non_admin=False)
+    world = make_world(stack, accounts=2, policy=policy)
+    callers: dict[str, Person] = {}
+    for role in ("Admin", "Editor", "Moderator", "Analyst"):
+        email = f"{role.lower()}@example.com"
+        onboard(world, api, email, {ACCOUNT: role})
+        callers[role] = world.people[email]
+    onboard(world, api, "nogrant@example.com", {})
+    callers["no grant"] = world.people["nogrant@example.com"]
+    other = make_world(stack, accounts=2)
+    callers["other business"] = other.admin
+    target = onboard(world, api, "target@example.com", {ACCOUNT: "Analyst"})
+    return Scene(world, api, callers, target)
+
+
+def state(s: Scene) -> dict[str, Any]:
+    r = s.api.get(f"/businesses/{s.b}/invitations", token=s.world.admin.token)
+    assert r.status_code == 200, r.text
+    return {"members": members(s.world, s.api), "invitations": r.json()["invitations"],
+            "audit": audit(s.world, s.api)}
+
+
+@pytest.mark.parametrize("operation", sorted(ROUTES), ids=lambda op: f"{op[0]} {op[1]}")
+def test_matrix(scene: Scene, operation: tuple[str, str]) -> None:
+    rule = ROUTES[operation]
+    seen: dict[str, int] = {}
+    for caller in CALLERS:
+        call = rule.build(scene)
+        before = state(scene)
+        r = scene.api.request(call.method, call.path, token=scene.callers[caller].token, json=call.json,
+                              params=call.params)
+        seen[caller] = r.status_code
+        if allowed(rule.requires, caller):
+            assert r.status_code == rule.ok, f"{caller}: {r.status_code} {r.text}"
+            if call.after:
+                call.after(r)
+            if rule.consumes:
+                scene.cache.clear()
+            if rule.requires == PUBLIC:
+                assert state(scene) == before, f"{caller}: a public route changed something"
+        else:
+            assert r.status_code == refusal_status(rule.requires, caller), f"{caller}: {r.status_code} {r.text}"
+            assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+            assert state(scene) == before, f"{caller}: refused, but the state changed"
+    expected = {c: rule.ok if allowed(rule.requires, c) else refusal_status(rule.requires, c) for c in CALLERS}
+    assert seen == expected
+    print(json.dumps({" ".join(operation): seen}))
