@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from accessflow.handlers import routes  # noqa: F401  (registers the routes)
-from accessflow.handlers.http import app, settings
+from accessflow.handlers.http import app, malformed_body, settings
 from accessflow.handlers.routes.audit import openapi_document
 from accessflow.observability import logger, metrics, tracer
 
@@ -21,4 +21,4 @@ __all__ = ["app", "handler", "openapi_document"]
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings()
-    return app.resolve(event, context)
+    return malformed_body(event) or app.resolve(event, context)

@@ -8,6 +8,8 @@ Routes live in ``handlers/routes/`` (one module per area) and register on :data:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Callable
@@ -44,6 +46,23 @@ def _guard(resolver: APIGatewayHttpResolver, next_middleware: Callable[..., Resp
         response = next_middleware(resolver)
     response.headers[REQUEST_ID_HEADER] = resolver.current_event.request_context.request_id
     return response
+
+
+def malformed_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A body that is not UTF-8 JSON is the client's error (400). Checked before the resolver, whose
+    request validation (which runs before any middleware) would crash on it instead."""
+    body = event.get("body")
+    if not body:
+        return None
+    try:
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+        json.loads(raw.decode("utf-8"))
+    except (UnicodeError, ValueError, binascii.Error):
+        error = InvalidInput("The request body is not valid UTF-8 JSON.")
+        request_id = (event.get("requestContext") or {}).get("requestId") or ""
+        return {"statusCode": error.status, "headers": {"Content-Type": PROBLEM, REQUEST_ID_HEADER: request_id},
+                "body": json.dumps(error.problem(event.get("rawPath"))), "isBase64Encoded": False}
+    return None
 
 
 app.use([_guard])

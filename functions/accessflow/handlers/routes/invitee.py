@@ -32,7 +32,16 @@ def accept(body: Annotated[AcceptBody, Body()]) -> dict[str, Any]:
                              now=utcnow())
 
 
-@app.get("/accept")
+_HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
+_PAGE_RESPONSES = {
+    200: {"description": "The invitation: who invites, which roles, until when, how to accept."} | _HTML,
+    404: {"description": "The link is not valid (reveals nothing about other invitations)."} | _HTML,
+    409: {"description": "The invitation was already used."} | _HTML,
+    410: {"description": "The invitation expired or was revoked."} | _HTML,
+}
+
+
+@app.get("/accept", responses=_PAGE_RESPONSES)  # type: ignore[arg-type]
 def accept_page(token: Annotated[str, Query(min_length=1, max_length=200)]) -> Response[str]:
     """The page the e-mail links to. Shows the invitation; never consumes it (mail scanners open
     links): acceptance is an authenticated POST to /invitations/accept."""
