@@ -189,7 +189,7 @@ def template_operations() -> list[tuple[str, str]]:
         pass
 
     Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    template = yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)  # noqa: S506
+    template = yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)
     events = template["Resources"]["ApiFunction"]["Properties"]["Events"].values()
     return sorted((e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events
                   if e["Type"] == "HttpApi")
