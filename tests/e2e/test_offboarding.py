@@ -412,7 +412,10 @@ def test_active_member_invited_to_another_account_accepts_and_keeps_being_active
     assert stack.wait_execution(more["execution_arn"])["status"] == "SUCCEEDED"
     assert active_accounts(world, member_id) == ["acct-1", "acct-2"]
     assert member_status(world, member_id) == "ACTIVE"
-    assert Counter(audit_actions(world, api, member_id))["member.activated"] == 1
+    confirmed = api.get(f"/businesses/{world.business_id}/audit", token=world.admin.token,
+                        params={"member_id": member_id, "action": "invitation.confirmed"}).json()["entries"]
+    assert [(e["before"]["member"], e["after"]["member"]) for e in confirmed] == [
+        ({"status": "INVITED"}, {"status": "ACTIVE"}), ({"status": "ACTIVE"}, {"status": "ACTIVE"})]
 
     third = admin_invite(world, api, email, ["acct-3"])
     link = invitation_link_token(stack, email)

@@ -189,6 +189,8 @@ def revoke_grants(grants: Sequence[GrantItem], offboarding_id: str, ctx: Context
         tx.update(f"grant:{grant.account_id}", grant, [
             GrantItem.status.set(GrantStatus.REVOKED.value),
             GrantItem.updated_at.set(now),
+            GrantItem.updated_by.set(ctx.actor),
+            GrantItem.last_action.set("grant.revoked"),
             GrantItem.gsi1pk.remove(),
             GrantItem.gsi1sk.remove(),
         ], condition=GrantItem.status == GrantStatus.ACTIVE.value)

@@ -644,9 +644,10 @@ def confirm_invitation(
     ], condition=InvitationItem.status == InvitationStatus.ACCEPTED.value)
     current = get_member(b, inv.member_id)
     was_active = current is not None and current.status == MemberStatus.ACTIVE.value  # invited to more accounts
+    member_before = (MemberStatus.ACTIVE if was_active else MemberStatus.INVITED).value
     member = MemberItem(pk=biz_pk(b), sk=f"MEMBER#{inv.member_id}")
     tx.update("member", member, [MemberItem.status.set(MemberStatus.ACTIVE.value), MemberItem.updated_at.set(now)],
-              condition=MemberItem.status == (MemberStatus.ACTIVE if was_active else MemberStatus.INVITED).value)
+              condition=MemberItem.status == member_before)
     for grant in grants:
         item = _grant_item(b, inv.member_id, grant, now, invited_by=inv.requested_by, confirmed_by=decided_by,
                            invitation_id=inv.invitation_id)
@@ -661,7 +662,7 @@ def confirm_invitation(
     # effects, listed in it (one user-visible change, one audit entry).
     tx.audit(AuditDraft("invitation.confirmed", member_id=inv.member_id, subject=inv.invitation_id,
                         before={"status": InvitationStatus.ACCEPTED.value,
-                                "member": {"status": (MemberStatus.ACTIVE if was_active else MemberStatus.INVITED).value}},
+                                "member": {"status": member_before}},
                         after={"status": InvitationStatus.CONFIRMED.value, "grants": grants_json(grants),
                                "confirmed_by": decided_by, "member": {"status": MemberStatus.ACTIVE.value}}))
     tx.commit()

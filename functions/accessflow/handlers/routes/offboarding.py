@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from accessflow.adapters.clock import utcnow
-from accessflow.domain.errors import Forbidden, NotFound
-from accessflow.domain.roles import Role
+from accessflow.domain import rules
+from accessflow.domain.errors import NotFound
 from accessflow.handlers.http import app, caller_member, settings, workflow
 from accessflow.schemas import OffboardBody
 from accessflow.store import offboarding as off_store
@@ -43,8 +43,7 @@ def get_offboarding(business_id: str, member_id: str) -> dict[str, Any]:
     """The member's offboarding: its status and, once done, the receipt (what was removed, when,
     by whom, why, which execution). Admins only."""
     me = caller_member(business_id)
-    if Role.ADMIN not in store.roles_of(business_id, me.member_id).values():
-        raise Forbidden("Only an Admin of the business can read offboarding receipts.")
+    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
     item = off_store.get_offboarding(business_id, member_id)
     if item is None:
         raise NotFound(f"Member {member_id} has no offboarding.")
