@@ -80,3 +80,7 @@ class ConfirmBody(_Strict):
 
 class RejectBody(_Strict):
     reason: str | None = Field(default=None, max_length=500)
+
+
+class OffboardBody(_Strict):
+    reason: str = Field(min_length=1, max_length=500, description="Why the member leaves (kept on the receipt).")

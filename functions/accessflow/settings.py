@@ -30,14 +30,20 @@ class OnboardingTaskSettings(MailSettings):
     """The onboarding state machine's Lambda tasks."""
 
 
+class OffboardingTaskSettings(Settings):
+    """The offboarding state machine's Lambda tasks (table and bus only)."""
+
+
 class IntakeSettings(Settings):
     onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")
+    offboarding_state_machine_arn: str = Field(alias="OFFBOARDING_STATE_MACHINE_ARN")
     idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
     dead_letter_queue_url: str = Field(alias="INTAKE_DLQ_URL")
 
 
 class ApiSettings(MailSettings):
     onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")
+    offboarding_state_machine_arn: str = Field(alias="OFFBOARDING_STATE_MACHINE_ARN")
 
 
 S = TypeVar("S", bound=Settings)

@@ -14,6 +14,7 @@ invitations and its audit trail read the same before and after.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,6 +138,40 @@ def _pending(s: Scene) -> dict[str, Any]:
     return s.cached("pending", lambda: s.invitation(accepted=False))  # type: ignore[no-any-return]
 
 
+def _leaver(s: Scene) -> str:
+    """A member holding Analyst on acct-1 (cached until an allowed offboarding consumes it)."""
+    return s.cached("leaver", lambda: onboard(  # type: ignore[no-any-return]
+        s.world, s.api, f"leaver-{uuid.uuid4().hex[:8]}@example.com", {ACCOUNT: "Analyst"}))
+
+
+def _offboarding_done(s: Scene, member_id: str) -> Callable[[Any], None]:
+    def wait(_r: Any) -> None:
+        for _ in range(600):
+            r = s.api.get(f"/businesses/{s.b}/members/{member_id}/offboarding", token=s.world.admin.token)
+            if r.status_code == 200 and r.json()["status"] != "IN_PROGRESS":
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the offboarding of {member_id} did not finish")
+    return wait
+
+
+def _offboard(s: Scene) -> Call:
+    member_id = _leaver(s)
+    return Call("POST", f"/businesses/{s.b}/members/{member_id}/offboard", json={"reason": "left"},
+                after=_offboarding_done(s, member_id))
+
+
+def _offboarded(s: Scene) -> str:
+    def make() -> str:
+        member_id = onboard(s.world, s.api, f"gone-{uuid.uuid4().hex[:8]}@example.com", {ACCOUNT: "Analyst"})
+        r = s.api.post(f"/businesses/{s.b}/members/{member_id}/offboard", token=s.world.admin.token,
+                       json={"reason": "left"})
+        assert r.status_code == 202, r.text
+        _offboarding_done(s, member_id)(r)
+        return member_id
+    return s.cached("offboarded", make)  # type: ignore[no-any-return]
+
+
 B = "/businesses/{business_id}"
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule(PUBLIC, lambda s: Call("GET", "/openapi.json")),
@@ -152,6 +187,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", f"{B}/members"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/members")),
     ("PUT", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _set_role),
     ("DELETE", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _remove_grant),
+    ("POST", f"{B}/members/{{member_id}}/offboard"): Rule(ADMIN_OF_TARGET, _offboard, ok=202, consumes=True),
+    ("GET", f"{B}/members/{{member_id}}/offboarding"): Rule(
+        ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/members/{_offboarded(s)}/offboarding")),
     ("GET", f"{B}/audit"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/audit")),
     ("GET", f"{B}/access-review"): Rule(
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/access-review", params={"format": "csv"})),

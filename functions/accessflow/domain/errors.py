@@ -124,3 +124,7 @@ class ThrottledError(Exception):
 
 class VerificationFailed(Exception):
     """Offboarding verification found access left behind."""
+
+
+class MemberNotOffboardable(Exception):
+    """The member's state does not allow the offboarding to proceed (it ended elsewhere)."""

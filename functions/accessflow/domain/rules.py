@@ -160,3 +160,19 @@ def check_role_change(
     elif delta < 0:
         check_not_last_admin(account_id, current_admins - 1)
     return delta
+
+
+def accounts_left_without_admin(admin_accounts: Iterable[str], admin_counts: Mapping[str, int]) -> list[str]:
+    """The accounts whose only Admin is the member being removed (their counter is 1 or less)."""
+    return sorted(a for a in set(admin_accounts) if admin_counts.get(a, 0) <= 1)
+
+
+def check_not_last_admin_anywhere(admin_accounts: Iterable[str], admin_counts: Mapping[str, int]) -> None:
+    """Offboarding by an admin: refused (naming every such account) if it would leave an account
+    without an Admin. HR terminations skip this check and announce ``account.orphaned`` instead."""
+    orphaned = accounts_left_without_admin(admin_accounts, admin_counts)
+    if orphaned:
+        raise LastAdmin(
+            f"This member is the last Admin of accounts {', '.join(orphaned)}; promote someone else first.",
+            accounts=orphaned,
+        )

@@ -121,6 +121,9 @@ def _connection() -> Connection:
     return Connection(region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
 
 
+_SEND_ORDER = {"check": 0, "save": 1, "update": 2}
+
+
 @dataclass
 class Tx:
     """A labelled TransactWriteItems: when DynamoDB cancels it, :meth:`commit` reports which
@@ -158,8 +161,11 @@ class Tx:
                         tx.condition_check(model, pk, sk, condition=condition)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
+            # PynamoDB sends condition checks first, then puts, then updates (not in the order they
+            # were added): the reasons follow that order.
+            sent = sorted(self.ops, key=lambda op: _SEND_ORDER[op[0]])
             failed = [
-                self.ops[i][1]
+                sent[i][1]
                 for i, reason in enumerate(reasons)
                 if reason is not None and reason.code == "ConditionalCheckFailed"
             ]
@@ -431,6 +437,8 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
     for grant in new.grants:
         tx.check(f"account:{grant.account_id}", AccountItem, biz_pk(b), f"ACCOUNT#{grant.account_id}",
                  AccountItem.pk.exists())
+    member_before: dict[str, Any] | None = None
+    member_after: dict[str, Any] = {"status": MemberStatus.INVITED.value}
     if existing is None:
         member_id = uuid.uuid5(uuid.NAMESPACE_URL, f"accessflow:{b}:{new.email}").hex
         member = MemberItem(
@@ -444,18 +452,24 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
         if new.employee_id:
             tx.save("employee", LookupItem(pk=biz_pk(b), sk=employee_sk(new.employee_id), member_id=member_id),
                     condition=LookupItem.pk.does_not_exist())
-        member_before: dict[str, Any] | None = None
     else:
         member_id = existing.member_id
-        if existing.status not in (MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value):
+        if existing.status == MemberStatus.ACTIVE.value:
+            # An active member invited to MORE accounts: the member stays active; the new grants
+            # go through the same invitation flow (accept with their login, confirm).
+            _check_additive(existing, new)
+            tx.check("member", MemberItem, biz_pk(b), existing.sk, MemberItem.status == MemberStatus.ACTIVE.value)
+            member_before = member_after = {"status": MemberStatus.ACTIVE.value}
+        elif existing.status not in (MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value):
             raise Conflict(
                 f"{new.email} is already {existing.status.lower()} in this business; change their roles "
                 "instead of inviting them again.", member_id=member_id, member_status=existing.status)
-        tx.update("member", existing, [
-            MemberItem.status.set(MemberStatus.INVITED.value), MemberItem.display_name.set(new.display_name),
-            MemberItem.updated_at.set(now)],
-            condition=MemberItem.status.is_in(MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value))
-        member_before = {"status": existing.status}
+        else:
+            tx.update("member", existing, [
+                MemberItem.status.set(MemberStatus.INVITED.value), MemberItem.display_name.set(new.display_name),
+                MemberItem.updated_at.set(now)],
+                condition=MemberItem.status.is_in(MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value))
+            member_before = {"status": existing.status}
     invitation = InvitationItem(
         pk=biz_pk(b), sk=f"INV#{new.invitation_id}", business_id=b, invitation_id=new.invitation_id,
         member_id=member_id, email=new.email, display_name=new.display_name,
@@ -471,12 +485,27 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
                         before={"member": member_before} if member_before else None, after={
                             "email": new.email, "display_name": new.display_name,
                             "grants": grants_json(new.grants), "expires_at": _iso(new.expires_at),
-                            "source": new.source, "member": {"status": MemberStatus.INVITED.value}}))
+                            "source": new.source, "member": member_after}))
     try:
         tx.commit()
     except ConditionFailed as exc:
         raise _creation_error(exc, new) from exc
     return invitation
+
+
+def _check_additive(member: MemberItem, new: NewInvitation) -> None:
+    """An invitation for an ACTIVE member may only add accounts they do not hold yet, one pending
+    invitation at a time (a role change on a held account is not an invitation)."""
+    held = sorted({g.account_id for g in grants_of(member.business_id, member.member_id)}
+                  & {g.account_id for g in new.grants})
+    if held:
+        raise Conflict(
+            f"{new.email} is already active in this business with a role on {', '.join(held)}; change their "
+            "roles instead of inviting them again.", member_id=member.member_id, member_status=member.status,
+            accounts=held)
+    if pending_invitations_for_email(member.business_id, new.email):
+        raise Conflict(f"{new.email} already has a pending invitation in this business.",
+                       member_id=member.member_id, member_status=member.status)
 
 
 def _creation_error(exc: ConditionFailed, new: NewInvitation) -> DomainError:
@@ -588,7 +617,9 @@ def accept_invitation(inv: InvitationItem, token_hash: str, sub: str, ctx: Conte
         & (InvitationItem.token_hash == token_hash))
     member = MemberItem(pk=biz_pk(b), sk=f"MEMBER#{inv.member_id}")
     tx.update("member", member, [MemberItem.login_sub.set(sub), MemberItem.updated_at.set(now)],
-              condition=MemberItem.status == MemberStatus.INVITED.value)
+              condition=(MemberItem.status == MemberStatus.INVITED.value)
+              | ((MemberItem.status == MemberStatus.ACTIVE.value)  # an active member invited to more accounts
+                 & (MemberItem.login_sub.does_not_exist() | (MemberItem.login_sub == sub))))
     tx.save("login", LookupItem(pk=biz_pk(b), sk=login_sk(sub), member_id=inv.member_id),
             condition=LookupItem.pk.does_not_exist() | (LookupItem.member_id == inv.member_id))
     tx.audit(AuditDraft("invitation.accepted", member_id=inv.member_id, subject=inv.invitation_id,
@@ -611,9 +642,12 @@ def confirm_invitation(
         InvitationItem.decided_at.set(now),
         InvitationItem.updated_at.set(now),
     ], condition=InvitationItem.status == InvitationStatus.ACCEPTED.value)
+    current = get_member(b, inv.member_id)
+    was_active = current is not None and current.status == MemberStatus.ACTIVE.value  # invited to more accounts
+    member_before = (MemberStatus.ACTIVE if was_active else MemberStatus.INVITED).value
     member = MemberItem(pk=biz_pk(b), sk=f"MEMBER#{inv.member_id}")
     tx.update("member", member, [MemberItem.status.set(MemberStatus.ACTIVE.value), MemberItem.updated_at.set(now)],
-              condition=MemberItem.status == MemberStatus.INVITED.value)
+              condition=MemberItem.status == member_before)
     for grant in grants:
         item = _grant_item(b, inv.member_id, grant, now, invited_by=inv.requested_by, confirmed_by=decided_by,
                            invitation_id=inv.invitation_id)
@@ -628,7 +662,7 @@ def confirm_invitation(
     # effects, listed in it (one user-visible change, one audit entry).
     tx.audit(AuditDraft("invitation.confirmed", member_id=inv.member_id, subject=inv.invitation_id,
                         before={"status": InvitationStatus.ACCEPTED.value,
-                                "member": {"status": MemberStatus.INVITED.value}},
+                                "member": {"status": member_before}},
                         after={"status": InvitationStatus.CONFIRMED.value, "grants": grants_json(grants),
                                "confirmed_by": decided_by, "member": {"status": MemberStatus.ACTIVE.value}}))
     tx.commit()

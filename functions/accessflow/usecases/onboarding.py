@@ -204,6 +204,8 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
 def _accept_race_error(business_id: str, invitation_id: str, exc: store.ConditionFailed, now: datetime) -> Exception:
     if "login" in exc.labels:
         return LoginAlreadyLinked("Your login is already linked to another member of this business.")
+    if "member" in exc.labels:  # an active member invited to more accounts, signed in with another login
+        return LoginAlreadyLinked("This member already signs in with another login; sign in with that one.")
     fresh = store.get_invitation(business_id, invitation_id)
     if fresh is None:
         return NotFound("This invitation link is not valid.")
