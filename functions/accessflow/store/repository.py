@@ -121,6 +121,9 @@ def _connection() -> Connection:
     return Connection(region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
 
 
+_SENT_ORDER = {"check": 0, "save": 1, "update": 2}
+
+
 @dataclass
 class Tx:
     """A labelled TransactWriteItems: when DynamoDB cancels it, :meth:`commit` reports which
@@ -158,8 +161,11 @@ class Tx:
                         tx.condition_check(model, pk, sk, condition=condition)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
+            # PynamoDB sends condition checks, then puts, then updates (not in the order they were
+            # added); the cancellation reasons follow the order sent.
+            sent = sorted(self.ops, key=lambda op: _SENT_ORDER[op[0]])
             failed = [
-                self.ops[i][1]
+                sent[i][1]
                 for i, reason in enumerate(reasons)
                 if reason is not None and reason.code == "ConditionalCheckFailed"
             ]
