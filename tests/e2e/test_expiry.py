@@ -174,7 +174,7 @@ def test_revoke_kills_the_link_and_ends_the_execution(stack: Any, api: Any, worl
     """Acceptance 3 (revoke)."""
     invitation_id, token = invite(stack, api, world, "erin@example.com")
     path = f"/businesses/{world.business_id}/invitations/{invitation_id}/revoke"
-    revoked = api.post(path, token=world.admin.token)
+    revoked = api.post(path, token=world.admin.token, json={"reason": "wrong address"})
     assert revoked.status_code == 200, revoked.text
     assert revoked.json()["status"] == "REVOKED"
 
@@ -185,6 +185,9 @@ def test_revoke_kills_the_link_and_ends_the_execution(stack: Any, api: Any, worl
                for e in stack.events)
 
     assert problem(accept(api, world, "erin@example.com", token), 410)["reason"] == "revoked"
+    trail = api.get(f"/businesses/{world.business_id}/audit", token=world.admin.token,
+                    params={"action": "invitation.revoked", "limit": 500}).json()["entries"]
+    assert [e["reason"] for e in trail if e["subject"] == invitation_id] == ["wrong address"]
     assert problem(api.post(path, token=world.admin.token), 409)["current_status"] == "REVOKED"
     problem(api.post(f"/businesses/{world.business_id}/invitations/{invitation_id}/resend",
                      token=world.admin.token), 409)

@@ -34,7 +34,9 @@ def _admin_of_business(business_id: str) -> str:
 
 @app.get("/businesses/<business_id>/policy")
 def get_policy(business_id: str) -> dict[str, Any]:
-    caller_member(business_id)
+    """The business's policy (invitation lifetime, admin cap, resend limits...); Admins only."""
+    me = caller_member(business_id)
+    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
     business = store.get_business(business_id)
     if business is None:
         raise UnknownBusiness(f"Business {business_id} not found.")

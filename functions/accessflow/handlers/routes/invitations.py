@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Annotated, Any
@@ -116,10 +117,12 @@ def resend(business_id: str, invitation_id: str) -> dict[str, Any]:
 
 
 @app.post("/businesses/<business_id>/invitations/<invitation_id>/revoke")
-def revoke(business_id: str, invitation_id: str) -> dict[str, Any]:
-    """Withdraw a pending invitation: the link is dead at once and its onboarding execution ends."""
+def revoke(business_id: str, invitation_id: str, body: Annotated[RejectBody | None, Body()] = None) -> dict[str, Any]:
+    """Withdraw a pending invitation (optionally saying why, kept on the audit trail): the link is dead
+    at once and its onboarding execution ends."""
     me, _ = _admin_on_invitation(business_id, invitation_id)
-    inv = invitations.revoke(business_id, invitation_id, workflow=workflow(), ctx=ctx(me.member_id), now=utcnow())
+    audit_ctx = dataclasses.replace(ctx(me.member_id), reason=body.reason if body else None)
+    inv = invitations.revoke(business_id, invitation_id, workflow=workflow(), ctx=audit_ctx, now=utcnow())
     return invitation_view(inv)
 
 
