@@ -46,6 +46,13 @@ class ApiSettings(MailSettings):
     offboarding_state_machine_arn: str = Field(alias="OFFBOARDING_STATE_MACHINE_ARN")
 
 
+class SweepSettings(MailSettings):
+    """The scheduled expiry sweep: how much one run may do (the next run continues)."""
+
+    max_items: int = Field(default=500, alias="SWEEP_MAX_ITEMS", ge=1, le=10000)
+    page_size: int = Field(default=100, alias="SWEEP_PAGE_SIZE", ge=1, le=1000)
+
+
 S = TypeVar("S", bound=Settings)
 
 

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ PUBLIC = "public"  # no login needed; the same answer for everyone
 INVITEE = "invitee"  # any login, but only the invited person (by verified e-mail): nobody in the matrix
 ADMIN_OF_TARGET = "admin of the account concerned"  # domain: require_admin_of
 ADMIN_OF_ANY = "admin of any account of the business"  # domain: require_admin_of_any
+ADMIN_OF_ALL = "admin of every account of the business"  # the business policy: no caller below is (refusals)
 
 
 @dataclass
@@ -172,6 +174,34 @@ def _offboarded(s: Scene) -> str:
     return s.cached("offboarded", make)  # type: ignore[no-any-return]
 
 
+def _fresh_pending(s: Scene, verb: str, *, json: Any = None, wait: timedelta | None = None) -> Call:
+    inv = s.cached(f"pending-{verb}", lambda: s.invitation(accepted=False))
+    if wait:
+        s.world.stack.advance(wait)  # past the resend interval
+    return Call("POST", f"/businesses/{s.b}/invitations/{inv['invitation_id']}/{verb}", json=json,
+                after=lambda _r: wait_sent(s.world, s.api, inv["invitation_id"]) if verb == "resend"
+                else s.world.stack.wait_execution(inv["execution_arn"]))
+
+
+def _reissue(s: Scene) -> Call:
+    def expired() -> dict[str, Any]:
+        from accessflow.adapters.workflow import StepFunctionsWorkflow
+        from accessflow.store import repository as store
+        from accessflow.usecases import expiry
+
+        inv = s.invitation(accepted=False)
+        due = store.get_invitation(s.b, inv["invitation_id"])
+        assert due is not None  # expired by the sweep's use case with its "now" past the expiry
+        expiry.expire(s.b, inv["invitation_id"], workflow=StepFunctionsWorkflow(),
+                      ctx=store.Context(actor="system:sweep"), now=due.expires_at + timedelta(seconds=1))
+        s.world.stack.wait_execution(inv["execution_arn"])
+        return inv
+
+    inv = s.cached("expired", expired)
+    return Call("POST", f"/businesses/{s.b}/invitations/{inv['invitation_id']}/reissue",
+                after=lambda r: wait_sent(s.world, s.api, r.json()["invitation_id"]))
+
+
 B = "/businesses/{business_id}"
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule(PUBLIC, lambda s: Call("GET", "/openapi.json")),
@@ -184,6 +214,14 @@ ROUTES: dict[tuple[str, str], Rule] = {
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/invitations/{_pending(s)['invitation_id']}")),
     ("POST", f"{B}/invitations/{{invitation_id}}/confirm"): Rule(ADMIN_OF_TARGET, _decide("confirm"), consumes=True),
     ("POST", f"{B}/invitations/{{invitation_id}}/reject"): Rule(ADMIN_OF_TARGET, _decide("reject"), consumes=True),
+    ("POST", f"{B}/invitations/{{invitation_id}}/resend"): Rule(
+        ADMIN_OF_TARGET, lambda s: _fresh_pending(s, "resend", wait=timedelta(seconds=61)), consumes=True),
+    ("POST", f"{B}/invitations/{{invitation_id}}/revoke"): Rule(
+        ADMIN_OF_TARGET, lambda s: _fresh_pending(s, "revoke", json={"reason": "typo"}), consumes=True),
+    ("POST", f"{B}/invitations/{{invitation_id}}/reissue"): Rule(ADMIN_OF_TARGET, _reissue, ok=201, consumes=True),
+    ("GET", f"{B}/policy"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/policy")),
+    ("PATCH", f"{B}/policy"): Rule(
+        ADMIN_OF_ALL, lambda s: Call("PATCH", f"/businesses/{s.b}/policy", json={"invitation_lifetime_days": 3})),
     ("GET", f"{B}/members"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/members")),
     ("PUT", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _set_role),
     ("DELETE", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _remove_grant),
@@ -200,7 +238,7 @@ def allowed(requires: str, caller: str) -> bool:
     """The matrix, read from the domain's permission table (not restated here)."""
     if requires == PUBLIC:
         return True
-    if requires == INVITEE or caller in ("no grant", "other business"):
+    if requires in (INVITEE, ADMIN_OF_ALL) or caller in ("no grant", "other business"):
         return False
     return has_permission(Role(caller), Permission.MANAGE_MEMBERS)
 

@@ -74,6 +74,12 @@ def is_due(expires_at: datetime, now: datetime) -> bool:
     return expires_at <= now
 
 
+def reminder_at(sent_at: datetime, expires_at: datetime, policy: BusinessPolicy) -> datetime:
+    """When the one reminder goes out: ``reminder_before_hours`` before expiry, but never in the first
+    half of the link's life (a 1-day invitation is reminded half-way, not the moment it is sent)."""
+    return max(expires_at - timedelta(hours=policy.reminder_before_hours), sent_at + (expires_at - sent_at) / 2)
+
+
 def check_resend(
     *, send_count: int, last_sent_at: datetime | None, now: datetime, policy: BusinessPolicy
 ) -> None:

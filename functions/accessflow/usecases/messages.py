@@ -49,3 +49,19 @@ def outcome(*, to: str, invitee: str, business: str, outcome: str, detail: str) 
     text = f"The invitation of {invitee} to {business} is {outcome.lower()}.\n\n{detail}\n"
     return Message(to=to, subject=f"{invitee}: invitation {outcome.lower()} ({business})", text=text,
                    html=_html([text]))
+
+
+def reminder(*, to: str, name: str, business: str, grants: list[Grant], expires_at: datetime,
+             sent_at: datetime | None) -> Message:
+    """The one reminder before an invitation expires. It carries no link: the link token is stored
+    only as a hash, and minting a new one would kill the link the invitee may be about to use."""
+    when = expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    sent = f" on {sent_at.strftime('%Y-%m-%d')}" if sent_at else ""
+    text = (
+        f"Hello {name},\n\nReminder: {business} invited you to join its team on AccessFlow with these roles:\n"
+        f"{_grants_text(grants)}\n\nYour invitation expires at {when}. To accept, open the link in the e-mail "
+        f"\"{business} invites you to AccessFlow\" we sent you{sent} and sign in with {to}.\n"
+        "If you cannot find it, ask an administrator of the business to resend it.\n"
+    )
+    return Message(to=to, subject=f"Reminder: your invitation to {business} expires soon", text=text,
+                   html=_html(text.split("\n\n")))

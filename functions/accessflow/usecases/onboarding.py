@@ -126,14 +126,16 @@ def send_invitation(
         if task_token:
             store.register_wait(inv, task_token, execution_arn, confirm=False)
         return {"status": inv.status, "sent": False}
-    return _deliver(inv, task_token=task_token, execution_arn=execution_arn, mailer=mailer,
-                    public_base_url=public_base_url, ctx=ctx, now=now, expires_at=None, resend=False)
+    return deliver(inv, task_token=task_token, execution_arn=execution_arn, mailer=mailer,
+                   public_base_url=public_base_url, ctx=ctx, now=now, expires_at=None, resend=False)
 
 
-def _deliver(
+def deliver(
     inv: InvitationItem, *, task_token: str | None, execution_arn: str | None, mailer: Mailer,
     public_base_url: str, ctx: store.Context, now: datetime, expires_at: datetime | None, resend: bool,
 ) -> dict[str, Any]:
+    """Rotate the link token (the old link dies with the write), e-mail the new link, record the
+    delivery. Shared by the first send and the admin's resend (``usecases.invitations.resend``)."""
     token, token_hash = mint_token()
     store.start_sending(inv, token_hash, task_token, execution_arn, ctx, now, expires_at=expires_at, resend=resend)
     business = store.get_business(inv.business_id)
@@ -150,7 +152,7 @@ def _deliver(
     except DeliveryFailed as exc:
         store.finish_sending(inv, False, str(exc), now, None)
         return {"status": inv.status, "sent": False, "delivery": "FAILED", "reason": str(exc)}
-    remind_at = expiry - timedelta(hours=policy.reminder_before_hours) if policy else None
+    remind_at = rules.reminder_at(now, expiry, policy) if policy else None  # the one reminder (expiry sweep)
     store.finish_sending(inv, True, None, now, remind_at)
     return {"status": inv.status, "sent": True}
 

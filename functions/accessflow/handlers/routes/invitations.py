@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Annotated, Any
@@ -24,7 +25,7 @@ from accessflow.handlers.http import (
 from accessflow.schemas import ConfirmBody, InviteBody, RejectBody
 from accessflow.store import repository as store
 from accessflow.store.models import InvitationItem, MemberItem
-from accessflow.usecases import onboarding
+from accessflow.usecases import invitations, onboarding
 
 # --- routes: invitations ---------------------------------------------------------------------------
 
@@ -42,13 +43,14 @@ def invite(business_id: str, body: Annotated[InviteBody, Body()]) -> Response[st
         inviter_email=me.email, invitation_id=invitation_id,
     )
     inv = onboarding.record(req, ctx(me.member_id), utcnow())
-    arn = workflow().start(settings().onboarding_state_machine_arn, onboarding.execution_name(inv.invitation_id),
-                            {"business_id": business_id, "invitation_id": inv.invitation_id, "source": "api",
-                             "request": {"email": inv.email, "display_name": inv.display_name,
-                                         "grants": inv.grants, "requested_by": inv.requested_by}})
-    view = invitation_view(inv) | {"execution_arn": arn}
+    arn = invitations.start(inv, workflow=workflow(), state_machine_arn=settings().onboarding_state_machine_arn)
+    return _created(inv, arn)
+
+
+def _created(inv: InvitationItem, execution_arn: str) -> Response[str]:
+    view = invitation_view(inv) | {"execution_arn": execution_arn}
     return Response(status_code=201, content_type="application/json", body=json.dumps(view),
-                    headers={"Location": f"/businesses/{business_id}/invitations/{inv.invitation_id}"})
+                    headers={"Location": f"/businesses/{inv.business_id}/invitations/{inv.invitation_id}"})
 
 
 @app.get("/businesses/<business_id>/invitations/<invitation_id>")
@@ -95,3 +97,42 @@ def reject(business_id: str, invitation_id: str, body: Annotated[RejectBody, Bod
                              workflow=workflow(), ctx=ctx(me.member_id), now=utcnow(), retention=retention)
 
 
+
+
+def _mailer() -> Any:
+    from accessflow.adapters.mailer import SesMailer
+
+    s = settings()
+    return SesMailer(s.sender_email, s.ses_configuration_set)
+
+
+@app.post("/businesses/<business_id>/invitations/<invitation_id>/resend")
+def resend(business_id: str, invitation_id: str) -> dict[str, Any]:
+    """Send a pending invitation again with a new link (the old link stops working) and a new expiry
+    (now + the business's lifetime). At most 5 sends, at least a minute apart: else 429 + Retry-After."""
+    me, _ = _admin_on_invitation(business_id, invitation_id)
+    inv = invitations.resend(business_id, invitation_id, mailer=_mailer(), public_base_url=settings().public_base_url,
+                             ctx=ctx(me.member_id), now=utcnow())
+    return invitation_view(inv)
+
+
+@app.post("/businesses/<business_id>/invitations/<invitation_id>/revoke")
+def revoke(business_id: str, invitation_id: str, body: Annotated[RejectBody | None, Body()] = None) -> dict[str, Any]:
+    """Withdraw a pending invitation (optionally saying why, kept on the audit trail): the link is dead
+    at once and its onboarding execution ends."""
+    me, _ = _admin_on_invitation(business_id, invitation_id)
+    audit_ctx = dataclasses.replace(ctx(me.member_id), reason=body.reason if body else None)
+    inv = invitations.revoke(business_id, invitation_id, workflow=workflow(), ctx=audit_ctx, now=utcnow())
+    return invitation_view(inv)
+
+
+@app.post("/businesses/<business_id>/invitations/<invitation_id>/reissue")
+def reissue(business_id: str, invitation_id: str) -> Response[str]:
+    """Invite again, with the same proposed grants, someone whose invitation expired (one call; the
+    same call again returns the same new invitation)."""
+    me, _ = _admin_on_invitation(business_id, invitation_id)
+    inv, arn = invitations.reissue(business_id, invitation_id, requested_by=f"member:{me.member_id}",
+                                   inviter_email=me.email, workflow=workflow(),
+                                   state_machine_arn=settings().onboarding_state_machine_arn,
+                                   ctx=ctx(me.member_id), now=utcnow())
+    return _created(inv, arn)

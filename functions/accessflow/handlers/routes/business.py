@@ -1,0 +1,52 @@
+"""Routes: the business's policy (its Admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, ConfigDict, Field
+
+from accessflow.adapters.clock import utcnow
+from accessflow.domain import rules
+from accessflow.domain.errors import UnknownBusiness
+from accessflow.handlers.http import app, caller_member, ctx
+from accessflow.store import repository as store
+from accessflow.usecases import invitations
+
+
+class PolicyPatch(BaseModel):
+    """The knobs an Admin may change through the API; omitted ones keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invitation_lifetime_days: int | None = Field(default=None, ge=1, le=30,
+                                                 description="How long an invitation link works (1-30 days).")
+
+
+def _admin_of_business(business_id: str) -> str:
+    """The caller must be Admin of every account of the business: the policy binds them all."""
+    me = caller_member(business_id)
+    accounts = [a.account_id for a in store.get_accounts(business_id)]
+    rules.require_admin_of(store.roles_of(business_id, me.member_id), accounts)
+    return me.member_id
+
+
+@app.get("/businesses/<business_id>/policy")
+def get_policy(business_id: str) -> dict[str, Any]:
+    """The business's policy (invitation lifetime, admin cap, resend limits...); Admins only."""
+    me = caller_member(business_id)
+    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
+    business = store.get_business(business_id)
+    if business is None:
+        raise UnknownBusiness(f"Business {business_id} not found.")
+    return store.policy_of(business).model_dump()
+
+
+@app.patch("/businesses/<business_id>/policy")
+def patch_policy(business_id: str, body: Annotated[PolicyPatch, Body()]) -> dict[str, Any]:
+    """Change the business's policy, e.g. ``{"invitation_lifetime_days": 14}`` (1-30, else 400). New
+    and resent invitations use it; pending ones keep the expiry their e-mail announced."""
+    member_id = _admin_of_business(business_id)
+    changes = body.model_dump(exclude_none=True)
+    return invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=utcnow()).model_dump()
