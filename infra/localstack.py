@@ -402,8 +402,22 @@ _ORIGINALS: dict[str, Callable[..., Any]] = {}
 _PATCHED: list[tuple[Any, str, str]] = []
 
 
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def _atomic_dynamodb_call_action(self: Any) -> Any:
+    """Each DynamoDB request is atomic in AWS; moto's are not (``transact_write_items`` checks its
+    conditions, then writes, without a lock, and on cancellation restores a deep copy of the whole table,
+    wiping other threads' writes). Map/Parallel states and concurrent HTTP requests run our handlers in
+    threads, so every DynamoDB request is serialized here: races between our conditional writes are
+    then decided as DynamoDB decides them, not by moto's internals."""
+    with _DYNAMODB_LOCK:
+        return _ORIGINALS["dynamodb_call_action"](self)
+
+
 def _install_patches() -> None:
     import moto.awslambda.models as lambda_models
+    import moto.dynamodb.responses as dynamodb_responses
     import moto.events.models as events_models
     import moto.ses.models as ses_models
     import moto.ses.responses as ses_responses
@@ -417,6 +431,7 @@ def _install_patches() -> None:
         (sesv2_responses.SESV2Response, "send_email", "ses_v2_response", _capture_v2_parts),
         (ses_models.SESBackend, "send_email", "ses_send_email", _patched_ses_send_email),
         (ses_models.SESBackend, "send_raw_email", "ses_send_raw_email", _patched_ses_send_raw_email),
+        (dynamodb_responses.DynamoHandler, "call_action", "dynamodb_call_action", _atomic_dynamodb_call_action),
     ]
     for owner, attr, key, replacement in table:
         if key not in _ORIGINALS:

@@ -7,7 +7,6 @@ invitations, so the order of the tests does not matter for what they assert.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,16 +14,9 @@ from typing import Any
 import pytest
 
 from accessflow.adapters.clock import utcnow
-from tests.ddb_atomic import atomic_requests
 from tests.world import World, eventually, execution_for, invitation_link_token, mails_to, make_world, states_entered
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _atomic_requests() -> Iterator[None]:
-    with atomic_requests():  # concurrent sweeps below: DynamoDB's per-request atomicity on moto
-        yield
 
 
 @pytest.fixture(scope="module")

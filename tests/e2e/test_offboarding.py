@@ -22,29 +22,6 @@ EDITOR = "Editor"
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def serialized_dynamodb() -> Any:
-    """moto's DynamoDB is not thread-safe: ``transact_write_items`` deep-copies the table as its
-    rollback backup while another thread may be writing to it ("dictionary changed size during
-    iteration"). Real DynamoDB has no such problem; for a test that races requests on purpose, the
-    backend's writes are serialized here (the race between our conditional writes is unchanged)."""
-    import moto.dynamodb.models as ddb_models
-
-    lock = threading.RLock()
-    names = ("transact_write_items", "put_item", "update_item", "delete_item", "batch_write_item")
-    originals = {n: getattr(ddb_models.DynamoDBBackend, n) for n in names if hasattr(ddb_models.DynamoDBBackend, n)}
-
-    def locked(fn: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with lock:
-                return fn(*args, **kwargs)
-        return wrapper
-
-    for name, fn in originals.items():
-        setattr(ddb_models.DynamoDBBackend, name, locked(fn))
-    yield
-    for name, fn in originals.items():
-        setattr(ddb_models.DynamoDBBackend, name, fn)
 
 
 # --- helpers (world) ---------------------------------------------------------------------------------------
@@ -273,7 +250,7 @@ def test_verify_finding_a_grant_left_fails_the_execution_visibly(
 
 
 def test_triple_hr_delivery_racing_an_admin_request_gives_one_offboarding(
-    stack: Any, api: Any, serialized_dynamodb: None,
+    stack: Any, api: Any,
 ) -> None:
     world = make_world(stack, accounts=3)
     email = f"racer-{uuid.uuid4().hex[:6]}@example.com"

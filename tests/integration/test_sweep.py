@@ -15,7 +15,6 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,18 +27,11 @@ from accessflow.domain.policy import BusinessPolicy
 from accessflow.settings import SweepSettings, load
 from accessflow.store import repository as store
 from accessflow.usecases import expiry
-from tests.ddb_atomic import atomic_requests
 from tests.world import World, execution_for, invitation_link_token, mails_to, make_world, states_entered
 
 ROUNDS = 100
 BATCH = 25
 EMAIL = "race-{}@example.com"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _atomic_requests() -> Iterator[None]:
-    with atomic_requests():
-        yield
 
 
 @pytest.fixture(scope="module")

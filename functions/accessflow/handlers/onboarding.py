@@ -92,7 +92,7 @@ def send_invitation(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = onboarding.send_invitation(
         event["business_id"], event["invitation_id"], task_token=event.get("task_token"),
         execution_arn=event.get("execution_arn"), mailer=_mailer(), public_base_url=settings.public_base_url,
-        ctx=_ctx(event), now=utcnow(),
+        ctx=_ctx(event), now=utcnow(), workflow=_workflow(),
     )
     if result.get("sent"):
         metrics.add_metric(name="InvitationsSent", unit=MetricUnit.Count, value=1)

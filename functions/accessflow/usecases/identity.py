@@ -21,9 +21,12 @@ def active_member(business_id: str, caller: Caller, *, request_id: str | None, n
     if member is None and caller.email and caller.email_verified:
         candidate = store.member_by_email(business_id, normalise_email(caller.email))
         if candidate is not None and candidate.status == MemberStatus.ACTIVE.value and not candidate.login_sub:
-            store.link_login(candidate, caller.sub,
-                             store.Context(actor=f"member:{candidate.member_id}", request_id=request_id), now)
-            member = store.get_member(business_id, candidate.member_id)
+            try:
+                store.link_login(candidate, caller.sub,
+                                 store.Context(actor=f"member:{candidate.member_id}", request_id=request_id), now)
+            except store.ConditionFailed:
+                pass  # a concurrent first request linked it: the lookup below decides
+            member = store.member_by_login(business_id, caller.sub)
     if member is None or member.status != MemberStatus.ACTIVE.value:
         raise NotFound(f"Business {business_id} not found.")
     return member

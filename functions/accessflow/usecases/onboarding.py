@@ -115,19 +115,37 @@ def accept_link(public_base_url: str, token: str) -> str:
 
 def send_invitation(
     business_id: str, invitation_id: str, *, task_token: str | None, execution_arn: str | None,
-    mailer: Mailer, public_base_url: str, ctx: store.Context, now: datetime,
+    mailer: Mailer, public_base_url: str, ctx: store.Context, now: datetime, workflow: Workflow | None = None,
 ) -> dict[str, Any]:
     """Mint the link, e-mail it and keep the task token. Safe to retry: once the e-mail went out,
-    a retry (or a renewed wait) only re-registers the task token and sends nothing."""
+    a retry (or a renewed wait) only re-registers the task token and sends nothing. If the invitation
+    was decided before this wait began (revoked, expired, or accepted while the execution was between
+    two waits), the wait is answered at once so the execution takes the matching branch."""
     inv = _invitation(business_id, invitation_id)
-    if inv.status != InvitationStatus.PENDING.value:
-        return {"status": inv.status}
-    if inv.delivery == "SENT" and inv.send_count > 0:
+    if inv.status == InvitationStatus.PENDING.value and inv.delivery == "SENT" and inv.send_count > 0:
         if task_token:
             store.register_wait(inv, task_token, execution_arn, confirm=False)
-        return {"status": inv.status, "sent": False}
-    return deliver(inv, task_token=task_token, execution_arn=execution_arn, mailer=mailer,
-                   public_base_url=public_base_url, ctx=ctx, now=now, expires_at=None, resend=False)
+            inv = _invitation(business_id, invitation_id)  # decided meanwhile? answer below
+    elif inv.status == InvitationStatus.PENDING.value:
+        try:
+            return deliver(inv, task_token=task_token, execution_arn=execution_arn, mailer=mailer,
+                           public_base_url=public_base_url, ctx=ctx, now=now, expires_at=None, resend=False)
+        except Conflict:
+            inv = _invitation(business_id, invitation_id)  # revoked or expired while we were sending
+    if inv.status != InvitationStatus.PENDING.value and task_token and workflow is not None:
+        answer_decided_wait(inv, task_token, workflow)
+    return {"status": inv.status, "sent": False}
+
+
+def answer_decided_wait(inv: InvitationItem, task_token: str, workflow: Workflow) -> None:
+    """Resume a waiting execution whose invitation is already decided."""
+    if inv.status == InvitationStatus.EXPIRED.value:
+        workflow.fail(task_token, "InvitationExpired", f"invitation {inv.invitation_id} expired")
+    elif inv.status == InvitationStatus.REVOKED.value:
+        workflow.fail(task_token, "InvitationRevoked", f"invitation {inv.invitation_id} was revoked")
+    elif inv.status in (InvitationStatus.ACCEPTED.value, InvitationStatus.CONFIRMED.value,
+                        InvitationStatus.REJECTED.value):
+        workflow.succeed(task_token, {"accepted_by": inv.accepted_sub, "accepted_at": store._iso(inv.accepted_at)})
 
 
 def deliver(
