@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from accessflow.domain.errors import NotFound
@@ -21,11 +22,10 @@ def active_member(business_id: str, caller: Caller, *, request_id: str | None, n
     if member is None and caller.email and caller.email_verified:
         candidate = store.member_by_email(business_id, normalise_email(caller.email))
         if candidate is not None and candidate.status == MemberStatus.ACTIVE.value and not candidate.login_sub:
-            try:
+            # a concurrent first request may have linked it: the lookup below decides
+            with contextlib.suppress(store.ConditionFailed):
                 store.link_login(candidate, caller.sub,
                                  store.Context(actor=f"member:{candidate.member_id}", request_id=request_id), now)
-            except store.ConditionFailed:
-                pass  # a concurrent first request linked it: the lookup below decides
             member = store.member_by_login(business_id, caller.sub)
     if member is None or member.status != MemberStatus.ACTIVE.value:
         raise NotFound(f"Business {business_id} not found.")

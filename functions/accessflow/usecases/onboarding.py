@@ -222,10 +222,8 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
 
 
 def _accept_race_error(business_id: str, invitation_id: str, exc: store.ConditionFailed, now: datetime) -> Exception:
-    if "login" in exc.labels:
-        return LoginAlreadyLinked("Your login is already linked to another member of this business.")
-    if "member" in exc.labels:  # an active member invited to more accounts, signed in with another login
-        return LoginAlreadyLinked("This member already signs in with another login; sign in with that one.")
+    """Why a cancelled acceptance lost. The invitation's own state comes first: a racing expiry or
+    revocation also moves the member, so the member's condition fails alongside the invitation's."""
     fresh = store.get_invitation(business_id, invitation_id)
     if fresh is None:
         return NotFound("This invitation link is not valid.")
@@ -235,6 +233,10 @@ def _accept_race_error(business_id: str, invitation_id: str, exc: store.Conditio
         return Gone("This invitation was revoked by an administrator.", reason="revoked")
     if fresh.status != InvitationStatus.PENDING.value:
         return AlreadyUsed("This invitation has already been accepted.")
+    if "login" in exc.labels:
+        return LoginAlreadyLinked("Your login is already linked to another member of this business.")
+    if "member" in exc.labels:  # an active member invited to more accounts, signed in with another login
+        return LoginAlreadyLinked("This member already signs in with another login; sign in with that one.")
     return NotFound("This invitation link is not valid.")  # rotated while we were accepting
 
 
