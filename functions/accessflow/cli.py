@@ -259,6 +259,8 @@ def parser() -> argparse.ArgumentParser:
         ("resend", "Send a pending invitation again.", "Rotates the link (the old one dies) and renews its "
          "lifetime; at most 5 sends, at most once a minute."),
         ("revoke", "Revoke a pending invitation.", "The link stops working and the waiting workflow ends."),
+        ("reissue", "Issue an expired invitation again, with the same grants.", "Creates a new invitation (new "
+         "link, full lifetime); calling it again returns the same new invitation."),
         ("confirm", "Confirm the role of an invitee who accepted.", "Only an Admin of the accounts, never the "
          "invitee; --grant narrows the roles (a subset of accounts, roles no higher)."),
         ("reject", "Decline the proposed role of an invitee who accepted.", "Nothing is granted."),
