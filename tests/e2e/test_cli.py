@@ -16,7 +16,7 @@ import pytest
 
 from accessflow import cli
 from tests.e2e.people import wait_sent
-from tests.world import World, invitation_link_token, make_world
+from tests.world import World, eventually, invitation_link_token, make_world
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -159,6 +159,13 @@ def test_offboard(world: World, run: Any, api: Any) -> None:
     member = onboard(world, api, "cli-leaver@example.com", {"acct-1": "Editor"})
     run("offboard", world.business_id, "cli-leaver@example.com", "--reason", "left the company")
     world.stack.wait_idle()
+
+    def removed() -> bool:
+        receipt = api.get(f"/businesses/{world.business_id}/members/{member}/offboarding",
+                          token=world.admin.token).json()
+        return receipt.get("status") not in (None, "IN_PROGRESS")
+
+    eventually(removed, timeout=30, what="offboarding finished")
     status = next(m["status"] for m in run("members", world.business_id, "--json")["members"]
                   if m["member_id"] == member)
-    assert status in ("OFFBOARDING", "REMOVED")
+    assert status == "REMOVED"
