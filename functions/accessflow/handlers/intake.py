@@ -85,7 +85,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if envelope.detail_type != "member.onboarding.requested":
         from accessflow.handlers import offboarding_intake
 
-        return offboarding_intake.handle(event, envelope.detail)
+        return offboarding_intake.handle(event, envelope.detail, context)
     try:
         request = OnboardingRequested.model_validate(envelope.detail)
     except ValidationError as exc:
