@@ -110,9 +110,6 @@ class InvitationRejected(Exception):
     """Sent to a waiting onboarding execution when an admin declined the proposed role."""
 
 
-class StillPending(Exception):
-    """The wait timed out but the invitation was renewed (resent) and is not yet due."""
-
 
 class RecordRejected(Exception):
     """Onboarding request refers to something that does not exist or breaks a policy."""

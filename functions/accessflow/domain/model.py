@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from accessflow.domain.errors import Conflict, InvalidInput
 from accessflow.domain.roles import Role
@@ -114,11 +114,3 @@ def narrow_grants(proposed: list[Grant], requested: list[Grant] | None) -> list[
             )
     return result
 
-
-class ProposedGrants(BaseModel):
-    grants: list[Grant]
-
-    @field_validator("grants")
-    @classmethod
-    def _valid(cls, value: list[Grant]) -> list[Grant]:
-        return validate_grants(value)

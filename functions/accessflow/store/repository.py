@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from accessflow.domain.errors import Conflict, DomainError, NotFound
-from accessflow.domain.model import Grant, GrantStatus, InvitationStatus, MemberStatus
+from accessflow.domain.model import Grant, GrantStatus, InvitationStatus, MemberStatus, check_invitation_move
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.roles import Role
 from accessflow.store.models import (
@@ -32,7 +32,6 @@ from accessflow.store.models import (
     InvitationItem,
     LookupItem,
     MemberItem,
-    OffboardingItem,
 )
 
 DUE_SHARD = "PENDING"
@@ -602,6 +601,7 @@ def register_wait(inv: InvitationItem, task_token: str, execution_arn: str | Non
 def accept_invitation(inv: InvitationItem, token_hash: str, sub: str, ctx: Context, now: datetime) -> None:
     """PENDING → ACCEPTED, and link the login to the member, in one transaction. Wins against a
     racing expiry or revocation, or loses to it, never both."""
+    check_invitation_move(InvitationStatus.PENDING, InvitationStatus.ACCEPTED)
     b = inv.business_id
     tx = Tx(b, ctx, now)
     tx.update("invitation", inv, [
@@ -633,6 +633,7 @@ def confirm_invitation(
 ) -> None:
     """ACCEPTED → CONFIRMED: grants become ACTIVE and the member ACTIVE, in one transaction. Admin
     grants increment the account's admin counter under the business's cap, atomically."""
+    check_invitation_move(InvitationStatus.ACCEPTED, InvitationStatus.CONFIRMED)
     b = inv.business_id
     tx = Tx(b, ctx, now)
     tx.update("invitation", inv, [
@@ -674,7 +675,9 @@ def close_invitation(
 ) -> None:
     """PENDING → EXPIRED | REVOKED, or ACCEPTED → REJECTED: the invitation closes, its proposed
     grants are discarded, the member is marked as never joined (unless already active elsewhere),
-    and the invitation's data is purged by TTL after the retention period."""
+    and the invitation's data is purged by TTL after the retention period. The move must be one the
+    domain allows; the write's condition then makes it race-free."""
+    check_invitation_move(from_status, to_status)
     b = inv.business_id
     condition = InvitationItem.status == from_status.value
     if due_only:
@@ -741,12 +744,3 @@ def record_audit(business_id: str, draft: AuditDraft, ctx: Context, now: datetim
     """An audit entry with no state change attached (a refusal, a notification)."""
     audit_item(business_id, draft, ctx, now).save()
 
-
-def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-__all__ = [
-    "ConditionFailed", "Context", "OffboardingItem",
-]
