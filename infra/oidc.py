@@ -74,7 +74,7 @@ def mint(idp: LocalIdP, audience: str, email: str, *, sub: str | None = None, em
     kwargs: dict[str, Any] = {"sub": sub, "email_verified": email_verified, "name": name, "extra": extra,
                               "client_id": client_id}
     if ttl is not None:
-        return idp.expired_id_token(email, ttl=ttl, **kwargs)
+        return idp.id_token_with_lifetime(email, ttl=ttl, **kwargs)
     return idp.id_token(email, **kwargs)
 
 
@@ -99,7 +99,7 @@ class LocalIdP:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="local-idp", daemon=True)
         self._tokens: dict[tuple[Any, ...], str] = {}
-        self._claims: dict[str, dict[str, Any]] = {}
+        self._discovery: dict[str, dict[str, Any]] = {}
         self._mint_lock = threading.Lock()
 
     def start(self) -> None:
@@ -118,7 +118,6 @@ class LocalIdP:
     def register(self, sub: str, claims: dict[str, Any]) -> None:
         """Set the claims of ``sub``'s tokens (over HTTP, the mock's ``PUT /users/{sub}``)."""
         devlogin.register_user(self.issuer, sub, claims)
-        self._claims[sub] = dict(claims)
 
     def id_token(self, email: str, *, sub: str | None = None, email_verified: bool = True,
                  name: str | None = None, extra: dict[str, Any] | None = None,
@@ -132,16 +131,20 @@ class LocalIdP:
         claims = devlogin.person_claims(email, email_verified=email_verified, name=name, extra=extra)
         key = (subject, base_url, client_id, repr(sorted(claims.items())))
         with self._mint_lock:
-            if self._claims.get(subject) != claims:
+            user = self._storage.get_user(subject)
+            if user is None or user.claims != claims:
                 self.register(subject, claims)
             token = self._tokens.get(key)
             if token is None:
-                token = devlogin.sign_in(base_url or self.issuer, subject, client_id=client_id)["id_token"]
+                url = base_url or self.issuer
+                if url not in self._discovery:
+                    self._discovery[url] = devlogin.discovery(url)
+                token = devlogin.sign_in(url, subject, client_id=client_id, config=self._discovery[url])["id_token"]
                 if not {"exp", "iat", "nbf"} & claims.keys():
                     self._tokens[key] = token
             return token
 
-    def expired_id_token(self, email: str, *, ttl: int, **kwargs: Any) -> str:
+    def id_token_with_lifetime(self, email: str, *, ttl: int, **kwargs: Any) -> str:
         """A token the IdP signed with a lifetime of ``ttl`` seconds from now (negative: expired).
 
         The mock lets a user's claims override the token's own, so the person is registered with
@@ -170,7 +173,6 @@ class LocalIdP:
 
             claims = devlogin.person_claims(typed, email_verified=True, name=typed.split("@", 1)[0])
             self._storage.store_user(User(sub=sub, claims=claims))
-            self._claims[sub] = claims
         return sub
 
 
