@@ -17,7 +17,9 @@ What this module adds around the mock, and why:
   signs in as ``default_sub(e-mail)`` (the same subject ``dev-token`` and ``mint_token`` use), which
   is registered on the fly with ``email_verified: true`` and ``name`` = the address's local part.
   Registered subjects keep their claims;
-* request lines are logged without their query string (it carries ``state``).
+* request lines are logged without their query string (it carries ``state``);
+* its pages come from ``infra/oidc_templates/``: a labelled sign-in form that names recent people by
+  e-mail, and no stylesheet from a CDN (the mock's pages fetch one; nothing here uses the network).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -90,6 +93,7 @@ class LocalIdP:
             import oidc_provider_mock
 
         self.flask_app = oidc_provider_mock.app(access_token_max_age=token_lifetime)
+        _use_local_pages(self.flask_app, self)
         self._storage, server = _internals(self.flask_app)
         _enforce_pkce(server)
         self._server = make_server("127.0.0.1", port, _LocalConveniences(self.flask_app, self),
@@ -162,6 +166,14 @@ class LocalIdP:
         return token
 
     # -- the sign-in form's convenience ----------------------------------------------------------
+    def person_label(self, sub: str) -> str:
+        """How the sign-in page names a known subject: e-mail and name rather than an opaque id."""
+        user = self._storage.get_user(sub)
+        claims = user.claims if user is not None else {}
+        email, name = claims.get("email"), claims.get("name")
+        label = f"{name} <{email}>" if email and name else str(email or sub)
+        return label if email and sub in (email, devlogin.default_sub(str(email))) else f"{label} ({sub})"
+
     def subject_for_typed(self, typed: str) -> str:
         """The subject a value typed in the sign-in form signs in as (see the module docstring)."""
         typed = typed.strip()
@@ -186,6 +198,16 @@ def _internals(app: Any) -> tuple[Any, Any]:
     with app.test_request_context("/"):
         app.preprocess_request()
         return flask.g.oidc_provider_mock_storage, flask.g._authlib_authorization_server
+
+
+def _use_local_pages(app: Any, idp: LocalIdP) -> None:
+    """The sign-in page from ``oidc_templates/``: labelled for people (type an e-mail), and without the
+    mock's stylesheet from a CDN (nothing is fetched from the network)."""
+    import jinja2
+
+    app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).with_name("oidc_templates")),
+                                            app.jinja_loader])
+    app.jinja_env.globals["person_label"] = idp.person_label
 
 
 def _enforce_pkce(server: Any) -> None:
