@@ -1,0 +1,330 @@
+// Team members (members × accounts, the role in each cell) and one member's page: change a role,
+// remove a grant (refusals such as last-Admin or Admin-limit shown next to the control), offboard
+// with a reason, follow the offboarding until its receipt.
+
+import * as api from "./console-api.js";
+import { announce, field, focusOn, h, nextId, noteBox, person, problemBox, replace, when } from "./console-dom.js";
+
+export const ROLES = ["Admin", "Editor", "Moderator", "Analyst"];
+export const ROLE_PLAIN = {
+  Admin: "manages members, billing, settings, content, community and analytics",
+  Editor: "creates, schedules and publishes content; reads analytics",
+  Moderator: "replies to and moderates comments and messages; reads content",
+  Analyst: "reads analytics only",
+};
+const STATUS_PLAIN = {
+  ACTIVE: "Active", INVITED: "Invited", OFFBOARDING: "Offboarding", REMOVED: "Removed", NEVER_JOINED: "Never joined",
+};
+
+export function statusBadge(status) {
+  return h("span", { class: `badge status-${String(status || "").toLowerCase()}` }, STATUS_PLAIN[status] || status || "—");
+}
+
+export function roleBadge(role) {
+  if (!role) return h("span", { class: "no-access" }, h("span", { "aria-hidden": "true" }, "—"), h("span", { class: "visually-hidden" }, "No access"));
+  return h("span", { class: `badge role-${role.toLowerCase()}` }, role);
+}
+
+function unique(list) {
+  return [...new Set(list.filter(Boolean))];
+}
+
+export async function teamView(app) {
+  const [members, accounts, people] = await Promise.all([app.members(), app.accounts(), app.peopleIndex()]);
+  const index = new Map(accounts.map((a) => [a.account_id, a]));
+  const accountIds = unique([...accounts.filter((a) => a.status !== "RETIRED").map((a) => a.account_id),
+    ...members.flatMap((m) => m.grants.map((g) => g.account_id))]);
+  const showRemoved = app.param === "all";
+  const shown = members
+    .filter((m) => showRemoved || m.status !== "REMOVED")
+    .sort((a, b) => (a.display_name || a.email).localeCompare(b.display_name || b.email));
+  const removedCount = members.filter((m) => m.status === "REMOVED").length;
+
+  const captionId = nextId("team");
+  const table = h("table", { class: "grid team", "aria-describedby": captionId },
+    h("caption", { id: captionId }, `${shown.length} member${shown.length === 1 ? "" : "s"} × ${accountIds.length} account${accountIds.length === 1 ? "" : "s"}: the role each member holds on each account.`),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "Member"),
+      h("th", { scope: "col" }, "Status"),
+      accountIds.map((id) => {
+        const a = index.get(id);
+        return h("th", { scope: "col", class: "account-col" }, app.accountLabel(index, id),
+          a?.platform ? h("span", { class: "platform" }, a.platform) : null);
+      }),
+      h("th", { scope: "col" }, "Invited by"),
+      h("th", { scope: "col" }, "Confirmed by"),
+      h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
+    h("tbody", {}, shown.map((m) => {
+      const byAccount = new Map(m.grants.map((g) => [g.account_id, g]));
+      const inviters = unique([m.invited_by, ...m.grants.map((g) => g.invited_by)]);
+      const confirmers = unique(m.grants.map((g) => g.confirmed_by));
+      const mine = m.member_id === app.myMemberId;
+      return h("tr", {},
+        h("th", { scope: "row" }, person(m.display_name, m.email), mine ? h("span", { class: "you" }, " (you)") : null),
+        h("td", {}, statusBadge(m.status)),
+        accountIds.map((id) => h("td", { class: "role-cell" }, roleBadge(byAccount.get(id)?.role))),
+        h("td", {}, inviters.length ? inviters.map((a) => h("div", {}, app.who(people, a))) : "—"),
+        h("td", {}, confirmers.length ? confirmers.map((a) => h("div", {}, app.who(people, a))) : "—"),
+        h("td", {}, h("a", { href: app.href("member", m.member_id), class: "button-link" },
+          "Manage", h("span", { class: "visually-hidden" }, ` ${m.display_name || m.email}`))));
+    })));
+
+  return h("section", { "aria-labelledby": "team-title" },
+    h("div", { class: "view-head" },
+      h("h1", { id: "team-title" }, "Team members"),
+      h("a", { href: app.href("invite"), class: "button-link primary" }, "Invite a member")),
+    h("p", { class: "lede" }, "Roles per account. Choose Manage to change a role, remove access or offboard someone."),
+    h("div", { class: "table-wrap" }, table),
+    removedCount ? h("p", {}, showRemoved
+      ? h("a", { href: app.href("team") }, "Hide removed members")
+      : h("a", { href: app.href("team", "all") }, `Show ${removedCount} removed member${removedCount === 1 ? "" : "s"}`)) : null);
+}
+
+// --- one member ----------------------------------------------------------------------------------
+
+export async function memberView(app) {
+  const [members, accounts, people] = await Promise.all([app.members(), app.accounts(), app.peopleIndex()]);
+  const member = members.find((m) => m.member_id === app.param);
+  if (!member) {
+    return h("section", {}, h("h1", {}, "Member not found"),
+      problemBox({ title: "Not found", detail: "This member is not in the business (any more)." }),
+      h("p", {}, h("a", { href: app.href("team") }, "Back to the team")));
+  }
+  const index = new Map(accounts.map((a) => [a.account_id, a]));
+  const grants = new Map(member.grants.map((g) => [g.account_id, g]));
+  const accountIds = unique([...member.grants.map((g) => g.account_id),
+    ...accounts.filter((a) => a.status !== "RETIRED").map((a) => a.account_id)]);
+  const active = member.status === "ACTIVE";
+  const name = member.display_name || member.email;
+
+  const rows = accountIds.map((accountId) => roleRow(app, member, accountId, grants.get(accountId), index, active));
+  const rolesTable = h("table", { class: "grid roles" },
+    h("caption", {}, `${name}'s role on each account`),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "Account"),
+      h("th", { scope: "col" }, "Current role"),
+      h("th", { scope: "col" }, "Change"),
+      h("th", { scope: "col" }, "Result"))),
+    h("tbody", {}, rows));
+
+  const details = h("dl", { class: "facts" },
+    h("dt", {}, "E-mail"), h("dd", {}, member.email),
+    h("dt", {}, "Status"), h("dd", {}, statusBadge(member.status)),
+    member.employee_id ? [h("dt", {}, "Employee id"), h("dd", {}, member.employee_id)] : null,
+    h("dt", {}, "Invited by"), h("dd", {}, app.who(people, member.invited_by)),
+    h("dt", {}, "Member since"), h("dd", {}, when(member.created_at)));
+
+  const offboardSection = h("section", { class: "card danger-zone", "aria-labelledby": "offboard-title" },
+    h("h2", { id: "offboard-title" }, "Offboard"));
+  if (["OFFBOARDING", "REMOVED"].includes(member.status)) {
+    offboardSection.append(await offboardingPanel(app, member, { poll: member.status === "OFFBOARDING" }));
+  } else {
+    offboardSection.append(offboardForm(app, member));
+  }
+
+  return h("section", { "aria-labelledby": "member-title" },
+    h("p", { class: "breadcrumb" }, h("a", { href: app.href("team") }, "Team members"), " › ", name),
+    h("h1", { id: "member-title" }, name, member.member_id === app.myMemberId ? h("span", { class: "you" }, " (you)") : null),
+    details,
+    h("section", { "aria-labelledby": "roles-title" },
+      h("h2", { id: "roles-title" }, "Roles"),
+      active ? h("p", { class: "hint" }, "Only an Admin of an account can change roles on it. An account keeps at least one Admin.")
+        : h("p", { class: "hint" }, "Roles can be changed only while the member is active."),
+      h("div", { class: "table-wrap" }, rolesTable)),
+    offboardSection);
+}
+
+function roleRow(app, member, accountId, grant, index, active) {
+  const label = app.accountLabel(index, accountId);
+  const platform = index.get(accountId)?.platform;
+  const current = grant?.role || "";
+  const selectId = nextId("role");
+  const resultId = `${selectId}-result`;
+  const select = h("select", { id: selectId, disabled: !active, "aria-describedby": resultId },
+    h("option", { value: "", selected: !current }, current ? "Remove access" : "No access"),
+    ROLES.map((r) => h("option", { value: r, selected: r === current }, r)));
+  const result = h("div", { id: resultId, class: "result" });
+  const apply = h("button", { type: "button", disabled: !active }, "Apply",
+    h("span", { class: "visually-hidden" }, ` role on ${label}`));
+  apply.addEventListener("click", async () => {
+    const role = select.value;
+    replace(result);
+    if (role === current) {
+      replace(result, noteBox("No change."));
+      return;
+    }
+    apply.disabled = true;
+    try {
+      const path = api.biz(app.businessId, "members", member.member_id, "grants", accountId);
+      if (role) await api.put(path, { role });
+      else await api.del(path);
+      app.invalidate();
+      const message = role ? `${member.display_name || member.email} is now ${role} on ${label}.`
+        : `${member.display_name || member.email} no longer has access to ${label}.`;
+      announce(message);
+      await app.rerender();
+      const again = document.querySelector(`[data-account-row="${CSS.escape(accountId)}"] .result`);
+      if (again) {
+        replace(again, noteBox(message));
+        focusOn(again.firstChild);
+      }
+    } catch (error) {
+      if (!(error instanceof api.ApiProblem)) throw error;
+      apply.disabled = false;
+      replace(result, problemBox(error.problem));
+      select.setAttribute("aria-invalid", "true");
+      focusOn(result.firstChild);
+    }
+  });
+  return h("tr", { dataset: { accountRow: accountId } },
+    h("th", { scope: "row" }, label, platform ? h("span", { class: "platform" }, platform) : null),
+    h("td", {}, roleBadge(current)),
+    h("td", { class: "change" },
+      h("label", { for: selectId, class: "visually-hidden" }, `Role on ${label}`), select, " ", apply),
+    h("td", {}, result));
+}
+
+function offboardForm(app, member) {
+  const name = member.display_name || member.email;
+  const reason = field("Reason (kept on the receipt and the audit trail)",
+    h("textarea", { name: "reason", rows: "2", maxlength: "500", required: true }));
+  const message = h("div", { class: "form-message" });
+  const submit = h("button", { type: "submit", class: "danger" }, `Offboard ${name}`);
+  const holder = h("div", {});
+  const form = h("form", { novalidate: true },
+    h("p", {}, `Removes every role ${name} holds on every account, cancels their pending invitations and signs them out everywhere; then verifies nothing is left and keeps a receipt.`),
+    reason.wrap, message, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    replace(message);
+    reason.error.hidden = true;
+    reason.input.removeAttribute("aria-invalid");
+    const text = reason.input.value.trim();
+    if (!text) {
+      reason.error.hidden = false;
+      reason.error.textContent = "Say why this person leaves.";
+      reason.input.setAttribute("aria-invalid", "true");
+      reason.input.focus();
+      return;
+    }
+    submit.disabled = true;
+    try {
+      await api.post(api.biz(app.businessId, "members", member.member_id, "offboard"), { reason: text });
+      app.invalidate();
+      announce(`Offboarding of ${name} started.`);
+      replace(holder, await offboardingPanel(app, member, { poll: true }));
+      form.remove();
+    } catch (error) {
+      if (!(error instanceof api.ApiProblem)) throw error;
+      submit.disabled = false;
+      const reasonError = (error.problem.errors || []).find((e) => String(e.where || "").endsWith("reason"));
+      if (reasonError) {
+        reason.error.hidden = false;
+        reason.error.textContent = reasonError.problem;
+        reason.input.setAttribute("aria-invalid", "true");
+        reason.input.focus();
+      } else {
+        replace(message, problemBox(error.problem));
+        focusOn(message.firstChild);
+      }
+    }
+  });
+  return h("div", {}, form, holder);
+}
+
+const OFFBOARDING_STEPS = [
+  "Revoking every role on every account",
+  "Cancelling pending invitations",
+  "Signing the member out everywhere",
+  "Verifying that nothing is left",
+  "Writing the receipt",
+];
+
+/** The offboarding of a member: progress while IN_PROGRESS (polling), then the receipt. */
+async function offboardingPanel(app, member, { poll }) {
+  const panel = h("div", { class: "offboarding", "aria-live": "polite" });
+  const path = api.biz(app.businessId, "members", member.member_id, "offboarding");
+  const started = Date.now();
+  let delay = 400;
+  const show = (off) => {
+    if (off.status === "IN_PROGRESS") {
+      const elapsed = Math.floor((Date.now() - started) / 1000);
+      replace(panel,
+        h("h3", {}, "Offboarding in progress"),
+        h("progress", { "aria-label": "Offboarding progress" }),
+        h("ol", { class: "steps" }, OFFBOARDING_STEPS.map((s) => h("li", {}, s))),
+        h("p", { class: "muted" }, `Started ${off.started_at ? "" : ""}`, when(off.started_at), elapsed ? ` · ${elapsed} s so far` : "",
+          ". You can leave this page; the offboarding continues."));
+      return false;
+    }
+    replace(panel, receipt(app, off));
+    return true;
+  };
+  let off;
+  try {
+    off = await api.get(path);
+  } catch (error) {
+    if (!(error instanceof api.ApiProblem)) throw error;
+    return problemBox(error.problem);
+  }
+  const done = show(off);
+  if (!done && poll) {
+    const tick = async () => {
+      if (!panel.isConnected && Date.now() - started > 1000) return; // the admin navigated away
+      try {
+        off = await api.get(path);
+      } catch (error) {
+        if (error instanceof api.ApiProblem) replace(panel, problemBox(error.problem));
+        return;
+      }
+      if (show(off)) {
+        app.invalidate();
+        announce(off.status === "COMPLETED" ? `Offboarding of ${member.display_name || member.email} completed.`
+          : "The offboarding failed; see the receipt.");
+        focusOn(panel.querySelector("h3"));
+        return;
+      }
+      delay = Math.min(delay * 1.5, 3000);
+      window.setTimeout(tick, delay);
+    };
+    window.setTimeout(tick, delay);
+  }
+  return panel;
+}
+
+function receipt(app, off) {
+  const r = off.receipt || {};
+  const failed = off.status === "FAILED";
+  const grants = r.grants_revoked || [];
+  const invitations = r.invitations_revoked || [];
+  const orphaned = r.orphaned_accounts || [];
+  const section = h("div", { class: `receipt ${failed ? "failed" : ""}` },
+    h("h3", {}, failed ? "Offboarding failed" : "Offboarding receipt"),
+    failed ? problemBox({ title: "Access may be left behind",
+      detail: r.cause || r.error || "The verification found access left; an operator has been alerted." }) : null,
+    h("dl", { class: "facts" },
+      h("dt", {}, "Member"), h("dd", {}, person(r.member?.display_name, r.member?.email) ),
+      h("dt", {}, "Status"), h("dd", {}, failed ? "Failed" : "Completed: nothing left"),
+      h("dt", {}, "Why"), h("dd", {}, off.reason || r.reason || "—"),
+      h("dt", {}, "Requested by"), h("dd", {}, off.requested_by_name || off.requested_by_email
+        ? person(off.requested_by_name, off.requested_by_email) : (off.requested_by || "—")),
+      h("dt", {}, "Started"), h("dd", {}, when(off.started_at)),
+      h("dt", {}, "Completed"), h("dd", {}, when(off.completed_at || r.completed_at)),
+      h("dt", {}, "Sessions"), h("dd", {}, r.sessions_revoked ? "Signed out everywhere (sessions revoked)" : "—"),
+      h("dt", {}, "Execution"), h("dd", { class: "mono" }, (off.execution_arn || r.execution_arn || "—").split(":").slice(-1)[0])));
+  const ids = [];
+  section.append(h("h4", {}, `Roles removed (${grants.length})`));
+  section.append(grants.length ? h("ul", {}, grants.map((g) => { ids.push(g.account_id); return h("li", {}, `${g.role} on ${g.account_name || g.account_id}`); })) : h("p", {}, "None."));
+  section.append(h("h4", {}, `Invitations cancelled (${invitations.length})`));
+  section.append(invitations.length ? h("ul", {}, invitations.map((i) => h("li", {}, i.invitation_id || String(i)))) : h("p", {}, "None."));
+  if (orphaned.length) {
+    section.append(problemBox({ title: "Accounts left without an Admin",
+      detail: `${orphaned.join(", ")}: appoint a new Admin on ${orphaned.length === 1 ? "it" : "them"}.` }));
+  }
+  // Account names for the removed roles, once known.
+  app.accountIndex().then((index) => {
+    const items = section.querySelectorAll("ul li");
+    grants.forEach((g, i) => { if (items[i]) items[i].textContent = `${g.role} on ${app.accountLabel(index, g.account_id)}`; });
+  }).catch(() => {});
+  return section;
+}
