@@ -132,7 +132,7 @@ function renderSession(parts, businessId) {
     picker = h("p", { class: "picker" }, h("span", { class: "label" }, "Business "), h("strong", {}, businesses[0].name || businesses[0].business_id));
   }
   replace(session, picker,
-    h("p", { class: "signed-in" }, "Signed in as ", person(profile.name || state.me?.display_name, profile.email || state.me?.email)),
+    h("p", { class: "signed-in" }, "Signed in as ", person(state.me?.name || profile.name, state.me?.email || profile.email)),
     h("button", { type: "button", class: "secondary", onclick: onSignOut }, "Sign out"));
 }
 
@@ -170,7 +170,7 @@ function pickBusinessScreen() {
     h("h1", { id: "pick-title" }, "Choose a business"),
     h("ul", { class: "business-list" }, businesses.map((b) => h("li", {},
       h("a", { href: `#/${encodeURIComponent(b.business_id)}/team` }, b.name || b.business_id),
-      b.name ? h("span", { class: "muted" }, ` (${b.business_id})`) : null))));
+      b.is_admin === false ? h("span", { class: "muted" }, " — you hold no Admin role here: the console shows nothing you may not read") : null))));
 }
 
 // --- routing -------------------------------------------------------------------------------------

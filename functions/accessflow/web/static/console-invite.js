@@ -16,10 +16,13 @@ export async function inviteView(app) {
   const roleFields = new Map();
   const grantsError = h("p", { class: "field-error", id: nextId("grants-error"), hidden: true });
   const rows = accounts.map((a) => {
-    const select = h("select", { name: `role-${a.account_id}` },
+    const mine = a.your_role === undefined || a.your_role === "Admin";
+    const select = h("select", { name: `role-${a.account_id}`, disabled: !mine },
       h("option", { value: "", selected: true }, "No access"),
       ROLES.map((r) => h("option", { value: r }, r)));
-    const f = field(a.display_name || a.account_id, select, { hint: a.platform ? `${a.platform} · ${a.account_id}` : a.account_id });
+    const where = a.platform ? `${a.platform} · ${a.account_id}` : a.account_id;
+    const f = field(a.display_name || a.account_id, select,
+      { hint: mine ? where : `${where} — only its Admins can invite to it` });
     f.wrap.classList.add("account-role");
     roleFields.set(a.account_id, f);
     return f.wrap;

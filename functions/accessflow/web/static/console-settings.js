@@ -25,6 +25,7 @@ export async function accountsView(app) {
   const rows = accounts.map((a) => {
     const result = h("div", { class: "result" });
     const retired = a.status === "RETIRED";
+    const mayChange = !retired && (a.your_role === undefined || a.your_role === "Admin");
     const nameInput = h("input", { type: "text", value: a.display_name || "", maxlength: "200", disabled: retired });
     const nameId = nextId("acct");
     nameInput.id = nameId;
@@ -62,10 +63,10 @@ export async function accountsView(app) {
     }));
     return h("tr", {},
       h("th", { scope: "row" }, h("span", { class: "mono" }, a.account_id)),
-      h("td", {}, renameForm),
+      h("td", {}, mayChange ? renameForm : (a.display_name || "—")),
       h("td", {}, a.platform || "—"),
       h("td", {}, retired ? "Retired" : "Active", typeof a.admin_count === "number" ? h("div", { class: "muted" }, `${a.admin_count} Admin${a.admin_count === 1 ? "" : "s"}`) : null),
-      h("td", {}, retire, result));
+      h("td", {}, mayChange ? retire : h("span", { class: "muted" }, retired ? "—" : "Only its Admins can rename or retire it"), result));
   });
 
   const id = field("Account id", h("input", { type: "text", name: "account_id", maxlength: "128", autocomplete: "off" }),
@@ -112,7 +113,9 @@ export async function accountsView(app) {
 // --- policy ------------------------------------------------------------------------------------------
 
 export async function policyView(app) {
-  const policy = await api.get(api.biz(app.businessId, "policy"));
+  const [policy, accounts] = await Promise.all([api.get(api.biz(app.businessId, "policy")), app.accounts()]);
+  const active = accounts.filter((a) => a.status !== "RETIRED");
+  const notAdminOf = active.filter((a) => a.your_role !== undefined && a.your_role !== "Admin");
   const lifetime = field("Invitation lifetime (days)", h("input", { type: "number", name: "invitation_lifetime_days", min: "1", max: "30", value: String(policy.invitation_lifetime_days) }),
     { hint: "How long an invitation link works: 1 to 30 days. Pending invitations keep the expiry their e-mail announced." });
   const maxAdmins = field("Admins per account (at most)", h("input", { type: "number", name: "max_admins_per_account", min: "1", max: "100", value: String(policy.max_admins_per_account) }),
@@ -165,6 +168,9 @@ export async function policyView(app) {
     h("h1", { id: "policy-title" }, "Business policy"),
     h("p", { class: "note", id: "policy-saved", role: "status", hidden: true }, "Policy saved."),
     facts,
-    h("p", { class: "hint" }, "Changing the policy needs Admin on every account of the business."),
-    form);
+    notAdminOf.length
+      ? h("div", { class: "card" }, h("h2", {}, "Change the policy"),
+        h("p", {}, "Only someone who is Admin on every account of the business can change its policy. You are not Admin on: ",
+          notAdminOf.map((a) => a.display_name || a.account_id).join(", "), "."))
+      : [h("p", { class: "hint" }, "Changing the policy needs Admin on every account of the business."), form]);
 }

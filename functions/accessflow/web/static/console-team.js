@@ -138,6 +138,9 @@ function roleRow(app, member, accountId, grant, index, active) {
   const label = app.accountLabel(index, accountId);
   const platform = index.get(accountId)?.platform;
   const current = grant?.role || "";
+  const yours = index.get(accountId)?.your_role;
+  const mine = yours === undefined || yours === "Admin";
+  active = active && mine;
   const selectId = nextId("role");
   const resultId = `${selectId}-result`;
   const select = h("select", { id: selectId, disabled: !active, "aria-describedby": resultId },
@@ -181,7 +184,7 @@ function roleRow(app, member, accountId, grant, index, active) {
     h("td", {}, roleBadge(current)),
     h("td", { class: "change" },
       h("label", { for: selectId, class: "visually-hidden" }, `Role on ${label}`), select, " ", apply),
-    h("td", {}, result));
+    h("td", {}, mine ? null : h("span", { class: "muted" }, "Only an Admin of this account can change it."), result));
 }
 
 function offboardForm(app, member) {
