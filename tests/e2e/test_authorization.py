@@ -206,6 +206,10 @@ B = "/businesses/{business_id}"
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule(PUBLIC, lambda s: Call("GET", "/openapi.json")),
     ("GET", "/accept"): Rule(PUBLIC, lambda s: Call("GET", "/accept", params={"token": _pending(s)["link"]})),
+    ("GET", "/accept/callback"): Rule(PUBLIC, lambda s: Call("GET", "/accept/callback")),
+    ("GET", "/console"): Rule(PUBLIC, lambda s: Call("GET", "/console")),
+    ("GET", "/console/callback"): Rule(PUBLIC, lambda s: Call("GET", "/console/callback")),
+    ("GET", "/assets/{file}"): Rule(PUBLIC, lambda s: Call("GET", "/assets/app.css")),
     ("POST", "/invitations/accept"): Rule(
         INVITEE, lambda s: Call("POST", "/invitations/accept", json={"token": _pending(s)["link"]})),
     ("POST", f"{B}/invitations"): Rule(ADMIN_OF_TARGET, _invite, ok=201),

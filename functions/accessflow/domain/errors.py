@@ -51,6 +51,12 @@ class EmailMismatch(Forbidden):
     slug, title = "email-mismatch", "This invitation was sent to another e-mail address"
 
 
+class EmailNotVerified(EmailMismatch):
+    """The login has no verified e-mail: a different next step (verify it at the IdP) than a mismatch."""
+
+    slug, title = "email-not-verified", "Your e-mail address is not verified"
+
+
 class NotFound(DomainError):
     status, slug, title = 404, "not-found", "Not found"
 

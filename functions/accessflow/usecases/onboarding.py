@@ -16,6 +16,7 @@ from accessflow.domain.errors import (
     AdminLimitReached,
     AlreadyUsed,
     Conflict,
+    DomainError,
     Gone,
     InvalidInput,
     LoginAlreadyLinked,
@@ -23,6 +24,7 @@ from accessflow.domain.errors import (
     UnknownBusiness,
 )
 from accessflow.domain.model import Grant, InvitationStatus, validate_grants
+from accessflow.domain.roles import describe
 from accessflow.domain.tokens import hash_token, mint_token, normalise_email
 from accessflow.store import repository as store
 from accessflow.store.models import InvitationItem
@@ -182,20 +184,63 @@ def _invitation(business_id: str, invitation_id: str) -> InvitationItem:
     return inv
 
 
-def preview(token: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class OfferedGrant:
+    account_id: str
+    account_name: str
+    platform: str
+    role: str
+    may: str  # one plain line of what the role may do (domain.roles.describe)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the accept page shows about one invitation (to whoever holds its link)."""
+
+    business: str
+    email: str
+    display_name: str
+    status: str
+    expires_at: datetime
+    inviter: str
+    grants: list[OfferedGrant]
+    needs_confirmation: bool
+    refusal: DomainError | None  # why nobody can accept it any more (used, expired, revoked), if so
+
+
+def preview(token: str, now: datetime) -> Preview:
     """What the accept page shows. Reading never consumes the link (mail scanners open links)."""
     inv = store.invitation_by_token_hash(hash_token(token))
     if inv is None:
         raise NotFound("This invitation link is not valid.")
     business = store.get_business(inv.business_id)
-    return {
-        "business": business.name if business else inv.business_id,
-        "email": inv.email,
-        "display_name": inv.display_name,
-        "grants": inv.grants,
-        "status": inv.status,
-        "expires_at": store._iso(inv.expires_at),
-    }
+    accounts = {a.account_id: a for a in store.get_accounts(inv.business_id)}
+    grants = []
+    for grant in store.grants_from_json(inv.grants):
+        account = accounts.get(grant.account_id)
+        grants.append(OfferedGrant(grant.account_id, account.name if account else grant.account_id,
+                                   account.platform if account else "", grant.role.value, describe(grant.role)))
+    refusal: DomainError | None = None
+    try:
+        rules.check_open(status=InvitationStatus(inv.status), expires_at=inv.expires_at, now=now)
+    except DomainError as error:
+        refusal = error
+    return Preview(business=business.name if business else inv.business_id, email=inv.email,
+                   display_name=inv.display_name, status=inv.status, expires_at=inv.expires_at,
+                   inviter=_inviter_name(inv), grants=grants, needs_confirmation=bool(inv.needs_confirmation),
+                   refusal=refusal)
+
+
+def _inviter_name(inv: InvitationItem) -> str:
+    """Who invited, by name: the admin's display name, or the HR system that asked."""
+    kind, _, member_id = inv.requested_by.partition(":")
+    if kind == "member" and member_id:
+        member = store.get_member(inv.business_id, member_id)
+        if member is not None:
+            return member.display_name
+    if inv.source == "hr":
+        return f"your HR system ({inv.requested_by})"
+    return inv.inviter_email or "an administrator"
 
 
 def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context, now: datetime) -> dict[str, Any]:
