@@ -34,6 +34,7 @@ def run(world: World) -> Any:
     """Run ``accessflow`` as a user would: a separate process (the API runs in this one and logs to its
     stdout), configured through the environment."""
     env = os.environ | {"ACCESSFLOW_API_URL": world.stack.api_url, "ACCESSFLOW_TOKEN": world.admin.token,
+                        "ACCESSFLOW_IDP_URL": world.stack.idp.issuer,
                         "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO)])}
 
     def call(*argv: str, ok: bool = True) -> Any:
