@@ -43,7 +43,10 @@ function context(businessId, view, param) {
         return body.accounts || [];
       } catch (e) {
         if (!(e instanceof api.ApiProblem) || e.status !== 404) throw e;
-        return (business?.accounts || []);
+        // An API without the accounts route: the accounts that appear in members' grants.
+        const members = await app.members();
+        const ids = [...new Set(members.flatMap((m) => m.grants.map((g) => g.account_id)))].sort();
+        return ids.map((account_id) => ({ account_id, display_name: account_id, status: "ACTIVE" }));
       }
     }),
     members: () => cached("members", async () => (await api.get(api.biz(businessId, "members"))).members),
@@ -83,6 +86,8 @@ function context(businessId, view, param) {
 
 function describeActor(actor) {
   if (actor.startsWith("login:")) return "a signed-in user";
+  if (actor === "operator") return "set up by an operator";
+  if (actor.startsWith("system:")) return `AccessFlow (${actor.slice(7).replaceAll("-", " ")})`;
   if (actor.startsWith("hr.") || actor.startsWith("hr:")) return `HR system (${actor.split(/[.:]/)[1] || actor})`;
   if (actor === "system" || actor.startsWith("workflow") || actor.startsWith("sweep")) return "AccessFlow (automatic)";
   return actor;
@@ -211,7 +216,7 @@ async function route({ keepFocus = false } = {}) {
     replace(parts.view, problemBox({ title: "No such page", detail: "Choose a section in the menu." }));
     return;
   }
-  replace(parts.view, h("p", { class: "loading", role: "status" }, "Loading…"));
+  if (!keepFocus) replace(parts.view, h("p", { class: "loading", role: "status" }, "Loading…"));
   let content;
   try {
     content = await render(app);

@@ -53,8 +53,11 @@ export function announce(message) {
   const region = document.getElementById("status");
   if (!region) return;
   region.textContent = "";
-  // A fresh text node after a tick so the same message twice is announced twice.
+  // A fresh text node after a tick so the same message twice is announced twice; the visible
+  // toast then goes away by itself (the result also stays next to the control that caused it).
+  window.clearTimeout(announce.timer);
   window.setTimeout(() => { region.textContent = message; }, 30);
+  announce.timer = window.setTimeout(() => { region.textContent = ""; }, 8000);
 }
 
 /** Move keyboard focus to an element that is not normally focusable (a heading, a message). */
@@ -65,6 +68,9 @@ export function focusOn(el) {
 }
 
 const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+});
+const DATE_TIME_YEAR = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
 });
 
@@ -73,7 +79,8 @@ export function when(iso) {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return h("time", { datetime: iso }, DATE_TIME.format(date));
+  const format = date.getFullYear() === new Date().getFullYear() ? DATE_TIME : DATE_TIME_YEAR;
+  return h("time", { datetime: iso, title: date.toISOString() }, format.format(date));
 }
 
 /** "in 42 s", "in 3 min" — a short remaining duration. */
@@ -125,7 +132,7 @@ export function field(label, input, { hint } = {}) {
 export function setFieldError(f, message) {
   if (!f) return;
   f.error.hidden = !message;
-  f.error.textContent = message || "";
+  f.error.textContent = message ? message.charAt(0).toUpperCase() + message.slice(1) : "";
   if (f.input) {
     if (message) f.input.setAttribute("aria-invalid", "true");
     else f.input.removeAttribute("aria-invalid");

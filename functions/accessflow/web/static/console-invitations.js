@@ -10,7 +10,7 @@ const STATUS_PLAIN = {
   PENDING: "Waiting for the invitee", ACCEPTED: "Accepted", CONFIRMED: "Active", EXPIRED: "Expired",
   REVOKED: "Revoked", REJECTED: "Declined by an Admin",
 };
-const DELIVERY_PLAIN = { SENT: "Sent", DELIVERED: "Delivered", FAILED: "Not delivered", PENDING: "Sending…", QUEUED: "Sending…" };
+const DELIVERY_PLAIN = { SENT: "Sent", FAILED: "Not delivered", NOT_SENT: "Being sent…", SENDING: "Being sent…" };
 
 function statusCell(inv) {
   const label = inv.status === "ACCEPTED" && inv.needs_confirmation ? "Accepted — waiting for confirmation" : (STATUS_PLAIN[inv.status] || inv.status);
@@ -95,7 +95,10 @@ export async function invitationsView(app) {
       const resend = h("button", { type: "button" }, "Resend", h("span", { class: "visually-hidden" }, ` invitation to ${who}`));
       const update = () => {
         const wait = availableAt ? availableAt.getTime() - Date.now() : 0;
-        if (sendsLeft <= 0) {
+        if (!inv.send_count) {
+          resend.disabled = true;
+          resendNote.textContent = "The first e-mail is being sent.";
+        } else if (sendsLeft <= 0) {
           resend.disabled = true;
           resendNote.textContent = `Sent ${inv.send_count || 0} times: no sends left. Revoke it and invite again if needed.`;
         } else if (wait > 0) {
@@ -143,7 +146,7 @@ export async function invitationsView(app) {
       h("td", {}, statusCell(inv)),
       h("td", {}, deliveryCell(inv)),
       h("td", {}, h("div", {}, `${inv.send_count || 0}`), inv.last_sent_at ? h("div", { class: "muted" }, "last ", when(inv.last_sent_at)) : null),
-      h("td", {}, when(inv.expires_at)),
+      h("td", {}, ["PENDING", "ACCEPTED", "EXPIRED"].includes(inv.status) ? when(inv.expires_at) : "—"),
       h("td", {}, app.who(people, inv.requested_by, { name: inv.invited_by_name, email: inv.invited_by_email })),
       h("td", { class: "actions-cell" }, actions, resendNote.textContent ? resendNote : null, result));
   });

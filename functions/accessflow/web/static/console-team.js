@@ -16,6 +16,10 @@ const STATUS_PLAIN = {
   ACTIVE: "Active", INVITED: "Invited", OFFBOARDING: "Offboarding", REMOVED: "Removed", NEVER_JOINED: "Never joined",
 };
 
+// The offboarding a POST just started, by member id: the member's page shows it as its first state
+// (IN_PROGRESS) however fast the workflow then completes.
+const justStarted = new Map();
+
 export function statusBadge(status) {
   return h("span", { class: `badge status-${String(status || "").toLowerCase()}` }, STATUS_PLAIN[status] || status || "—");
 }
@@ -117,7 +121,9 @@ export async function memberView(app) {
   const offboardSection = h("section", { class: "card danger-zone", "aria-labelledby": "offboard-title" },
     h("h2", { id: "offboard-title" }, "Offboard"));
   if (["OFFBOARDING", "REMOVED"].includes(member.status)) {
-    offboardSection.append(await offboardingPanel(app, member, { poll: member.status === "OFFBOARDING" }));
+    const initial = justStarted.get(member.member_id);
+    justStarted.delete(member.member_id);
+    offboardSection.append(await offboardingPanel(app, member, { poll: member.status === "OFFBOARDING" || Boolean(initial), initial }));
   } else {
     offboardSection.append(offboardForm(app, member));
   }
@@ -193,7 +199,6 @@ function offboardForm(app, member) {
     h("textarea", { name: "reason", rows: "2", maxlength: "500", required: true }));
   const message = h("div", { class: "form-message" });
   const submit = h("button", { type: "submit", class: "danger" }, `Offboard ${name}`);
-  const holder = h("div", {});
   const form = h("form", { novalidate: true },
     h("p", {}, `Removes every role ${name} holds on every account, cancels their pending invitations and signs them out everywhere; then verifies nothing is left and keeps a receipt.`),
     reason.wrap, message, submit);
@@ -212,11 +217,12 @@ function offboardForm(app, member) {
     }
     submit.disabled = true;
     try {
-      await api.post(api.biz(app.businessId, "members", member.member_id, "offboard"), { reason: text });
+      const started = await api.post(api.biz(app.businessId, "members", member.member_id, "offboard"), { reason: text });
+      justStarted.set(member.member_id, started);
       app.invalidate();
       announce(`Offboarding of ${name} started.`);
-      replace(holder, await offboardingPanel(app, member, { poll: true }));
-      form.remove();
+      await app.rerender();
+      focusOn(document.querySelector(".offboarding h3"));
     } catch (error) {
       if (!(error instanceof api.ApiProblem)) throw error;
       submit.disabled = false;
@@ -232,7 +238,7 @@ function offboardForm(app, member) {
       }
     }
   });
-  return h("div", {}, form, holder);
+  return form;
 }
 
 const OFFBOARDING_STEPS = [
@@ -244,31 +250,37 @@ const OFFBOARDING_STEPS = [
 ];
 
 /** The offboarding of a member: progress while IN_PROGRESS (polling), then the receipt. */
-async function offboardingPanel(app, member, { poll }) {
-  const panel = h("div", { class: "offboarding", "aria-live": "polite" });
+async function offboardingPanel(app, member, { poll, initial }) {
+  const panel = h("div", { class: "offboarding" });
   const path = api.biz(app.businessId, "members", member.member_id, "offboarding");
   const started = Date.now();
   let delay = 400;
+  const elapsedText = h("span", {});
   const show = (off) => {
     if (off.status === "IN_PROGRESS") {
+      if (!panel.querySelector("progress")) {
+        replace(panel,
+          h("h3", {}, "Offboarding in progress"),
+          h("progress", { "aria-label": "Offboarding progress" }),
+          h("ol", { class: "steps" }, OFFBOARDING_STEPS.map((s) => h("li", {}, s))),
+          h("p", { class: "muted" }, "Started ", when(off.started_at), elapsedText,
+            ". You can leave this page; the offboarding continues."));
+      }
       const elapsed = Math.floor((Date.now() - started) / 1000);
-      replace(panel,
-        h("h3", {}, "Offboarding in progress"),
-        h("progress", { "aria-label": "Offboarding progress" }),
-        h("ol", { class: "steps" }, OFFBOARDING_STEPS.map((s) => h("li", {}, s))),
-        h("p", { class: "muted" }, `Started ${off.started_at ? "" : ""}`, when(off.started_at), elapsed ? ` · ${elapsed} s so far` : "",
-          ". You can leave this page; the offboarding continues."));
+      elapsedText.textContent = elapsed ? ` · ${elapsed} s so far` : "";
       return false;
     }
     replace(panel, receipt(app, off));
     return true;
   };
-  let off;
-  try {
-    off = await api.get(path);
-  } catch (error) {
-    if (!(error instanceof api.ApiProblem)) throw error;
-    return problemBox(error.problem);
+  let off = initial;
+  if (!off) {
+    try {
+      off = await api.get(path);
+    } catch (error) {
+      if (!(error instanceof api.ApiProblem)) throw error;
+      return problemBox(error.problem);
+    }
   }
   const done = show(off);
   if (!done && poll) {
@@ -284,7 +296,10 @@ async function offboardingPanel(app, member, { poll }) {
         app.invalidate();
         announce(off.status === "COMPLETED" ? `Offboarding of ${member.display_name || member.email} completed.`
           : "The offboarding failed; see the receipt.");
-        focusOn(panel.querySelector("h3"));
+        if (app.view === "member" && app.param === member.member_id && panel.isConnected) {
+          await app.rerender(); // the member's status and roles as they are now, with the receipt
+          focusOn(document.querySelector(".receipt h3"));
+        }
         return;
       }
       delay = Math.min(delay * 1.5, 3000);
