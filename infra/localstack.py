@@ -48,7 +48,7 @@ from email import message_from_string
 from pathlib import Path
 from typing import Any
 
-from infra import devtoken
+from infra import oidc
 from infra.lambda_runtime import FunctionSpec, error_payload, invoke_handler, invoke_serialized
 from infra.template import (
     ACCOUNT_ID,
@@ -463,7 +463,6 @@ class LocalStack:
         stack_name: str = "accessflow-local",
         region: str = "us-east-1",
         async_events: bool = False,
-        key_path: Path | None = None,
     ) -> None:
         self.template_path = Path(template_path or REPO_ROOT / "template.yaml").resolve()
         self.outbox_dir = Path(outbox_dir) if outbox_dir else REPO_ROOT / ".local" / "outbox"
@@ -473,7 +472,6 @@ class LocalStack:
         self.stack_name = stack_name
         self.region = region
         self.async_events = async_events
-        self.key_path = key_path or devtoken.DEFAULT_KEY_PATH
 
         self.resources: dict[str, tuple[str, str]] = {}
         self.ignored: dict[str, str] = {}
@@ -505,7 +503,7 @@ class LocalStack:
         self._exec_seq = 0
         self._mail_seq = 0
         self._clients: dict[str, Any] = {}
-        self._private_pem = b""
+        self.idp: oidc.LocalIdP | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -535,13 +533,14 @@ class LocalStack:
             self._mock = moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
             _install_patches()
+            self.idp = oidc.provider()  # the process's IdP (``make serve`` starts it on its fixed port first)
+            self.parameters.setdefault("JwtIssuer", self.idp.issuer)
             if self.outbox_dir.exists():
                 shutil.rmtree(self.outbox_dir)
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
             self._add_code_paths()
             self._create_all()
             self._apply_environment()
-            self._private_pem = devtoken.load_or_create_private_key(self.key_path)
             if self.async_events:
                 self._worker = threading.Thread(target=self._work, name="eventbridge", daemon=True)
                 self._worker.start()
@@ -1225,8 +1224,7 @@ class LocalStack:
     def _start_http(self) -> None:
         from infra.httpapi import HttpApiServer
 
-        self._server = HttpApiServer(self.routes, self._invoke_arn, devtoken.public_key_pem(self._private_pem),
-                                     port=self.port)
+        self._server = HttpApiServer(self.routes, self._invoke_arn, port=self.port)
         self._server.start()
         self.api_url = self._server.url
 
@@ -1237,12 +1235,11 @@ class LocalStack:
         raise LookupError("the template's HTTP API has no JWT authorizer")
 
     def mint_token(self, email: str, *, sub: str | None = None, email_verified: bool = True,
-                   name: str | None = None, ttl: int = 3600, extra: dict[str, Any] | None = None) -> str:
-        """A JWT the local API's authorizer accepts (negative ``ttl`` gives an expired one)."""
-        issuer, audience = self._jwt_settings()
-        return devtoken.mint(self._private_pem or devtoken.load_or_create_private_key(self.key_path),
-                             issuer=issuer, audience=audience, email=email, sub=sub,
-                             email_verified=email_verified, name=name, ttl=ttl, extra=extra)
+                   name: str | None = None, ttl: int | None = None, extra: dict[str, Any] | None = None) -> str:
+        """An ID token from the stack's IdP, by a real sign-in (see ``oidc.mint``)."""
+        assert self.idp is not None, "the stack is not started"
+        return oidc.mint(self.idp, self._jwt_settings()[1], email, sub=sub, email_verified=email_verified,
+                         name=name, ttl=ttl, extra=extra)
 
     def describe(self) -> Iterator[str]:
         """Human-readable lines about what runs (used by ``python -m infra.serve``)."""

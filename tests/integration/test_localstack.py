@@ -210,8 +210,8 @@ def test_jwt_claims_and_request_reach_the_function(stack: Any, api: Any) -> None
     body = resp.json()
     claims = body["claims"]
     assert claims["email"] == "ana@example.com" and claims["email_verified"] == "true"
-    assert claims["name"] == "Ana" and claims["iss"] == "https://auth.mini.local/"
-    from infra.devtoken import default_sub
+    assert claims["name"] == "Ana" and claims["iss"] == stack.idp.issuer
+    from accessflow.devlogin import default_sub
 
     assert claims["sub"] == default_sub("ana@example.com")
     assert body["pathParameters"] == {"item_id": "it-1"}
