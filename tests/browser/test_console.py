@@ -18,15 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
+from tests.browser.helpers import screenshot, sign_in_at_idp
 from tests.e2e.people import set_role, wait_sent
 from tests.world import Person, World, bind_store, invitation_link_token
 
-pw = pytest.importorskip("playwright.sync_api")
-expect = pw.expect
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHOTS = REPO_ROOT / "docs" / "screenshots"
 BUSINESS = "acme"
 ACCOUNTS = [("tiktok-main", "TikTok @acme", "tiktok"), ("instagram", "Instagram @acme", "instagram"),
             ("meta-ads", "Meta Ads", "meta-ads")]
@@ -94,8 +91,7 @@ def grants_of(world: World, api: Any, email: str) -> dict[str, str]:
 
 
 def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
+    screenshot(page, f"console-{name}")
 
 
 # --- browser ---------------------------------------------------------------------------------------
@@ -108,17 +104,16 @@ def console(browser: Any, stack: Any, world: World) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
     context.clock.install()
     page = context.new_page()
-    sign_in(page, stack.api_url, ADMIN[0])
+    sign_in(page, stack, ADMIN[0])
     yield page
     context.close()
 
 
-def sign_in(page: Any, base_url: str, email: str) -> None:
+def sign_in(page: Any, stack: Any, email: str) -> None:
     """Open the console, "Sign in", type the e-mail at the local IdP's form, "Authorize"."""
-    page.goto(f"{base_url}/console#/{BUSINESS}/team")
+    page.goto(f"{stack.api_url}/console#/{BUSINESS}/team")
     page.get_by_role("button", name="Sign in").click()
-    page.locator("input[name=sub]").fill(email)
-    page.get_by_role("button", name="Authorize").click()
+    sign_in_at_idp(page, stack.idp.issuer, email)
     page.wait_for_url(re.compile(r"/console(#.*)?$"))
     expect(page.locator(".signed-in")).to_contain_text(email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Team members")
@@ -310,7 +305,8 @@ def test_a_second_admin_confirms_an_admin_role_from_the_queue(browser: Any, worl
     for person_, grants in ((carol, [{"account_id": "tiktok-main", "role": "Admin"}]),
                             (sam, [{"account_id": "instagram", "role": "Admin"}])):
         r = api.post(f"/businesses/{b}/invitations", token=world.admin.token,
-                     json={"email": person_.email, "display_name": person_.email.split("@")[0].title(), "grants": grants})
+                     json={"email": person_.email, "display_name": person_.email.split("@")[0].title(),
+                           "grants": grants})
         assert r.status_code == 201, r.text
         created[person_.email] = r.json()
         wait_sent(world, api, r.json()["invitation_id"])
@@ -322,7 +318,7 @@ def test_a_second_admin_confirms_an_admin_role_from_the_queue(browser: Any, worl
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     try:
         page = context.new_page()
-        sign_in(page, stack.api_url, SECOND[0])
+        sign_in(page, stack, SECOND[0])
         view(page, "confirmations")
         own = page.locator(f'article[data-invitation="{created[sam.email]["invitation_id"]}"]')
         expect(own).to_contain_text("This is your own invitation")
@@ -337,8 +333,8 @@ def test_a_second_admin_confirms_an_admin_role_from_the_queue(browser: Any, worl
         context.close()
     assert stack.wait_execution(created[carol.email]["execution_arn"])["status"] == "SUCCEEDED"
     assert grants_of(world, api, carol.email) == {"tiktok-main": "Admin"}
-    inv = api.get(f"/businesses/{b}/invitations/{created[carol.email]['invitation_id']}", token=world.admin.token).json()
-    assert inv["status"] == "CONFIRMED"
+    inv = api.get(f"/businesses/{b}/invitations/{created[carol.email]['invitation_id']}", token=world.admin.token)
+    assert inv.json()["status"] == "CONFIRMED"
 
 
 def focused_label(page: Any) -> str:
@@ -412,15 +408,3 @@ def test_no_serious_accessibility_violation_on_any_console_view(console: Any, br
     assert set(checked) == {"sign-in", "member", *VIEWS}
     assert {k: v for k, v in checked.items() if v} == {}
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium (CHROMIUM env or PATH) driven by Playwright."""
-    import os
-    import shutil
-
-    exe = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe) if exe else p.chromium.launch()
-        yield b
-        b.close()
