@@ -104,6 +104,8 @@ def console(browser: Any, stack: Any, world: World) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
     context.clock.install()
     page = context.new_page()
+    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
+    page.on("pageerror", lambda e: print("PAGEERROR", e))
     sign_in(page, stack, ADMIN[0])
     yield page
     context.close()
@@ -112,6 +114,11 @@ def console(browser: Any, stack: Any, world: World) -> Iterator[Any]:
 def sign_in(page: Any, stack: Any, email: str) -> None:
     """Open the console, "Sign in", type the e-mail at the local IdP's form, "Authorize"."""
     page.goto(f"{stack.api_url}/console#/{BUSINESS}/team")
+    import time as _t
+    t0 = _t.monotonic()
+    page.on("request", lambda r: print("REQ", round(_t.monotonic() - t0, 2), r.url))
+    page.on("requestfinished", lambda r: print("FIN", round(_t.monotonic() - t0, 2), r.url))
+    page.on("requestfailed", lambda r: print("FAILED", round(_t.monotonic() - t0, 2), r.url, r.failure))
     page.get_by_role("button", name="Sign in").click()
     sign_in_at_idp(page, stack.idp.issuer, email)
     page.wait_for_url(re.compile(r"/console(#.*)?$"))
