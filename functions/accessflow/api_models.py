@@ -88,7 +88,10 @@ class AuditEntry(BaseModel):
     entry_id: str
     at: str
     action: str
-    actor: str
+    actor: str = Field(description="Stable id of who acted: member:{id}, login:{sub}, system:sweep, hr:{who}...")
+    actor_email: str | None = Field(default=None, description="The actor's e-mail at the time (people only).")
+    actor_name: str | None = Field(default=None, description="The actor's name at the time; system actors: "
+                                   "their id (system:sweep, hr:workday).")
     member_id: str | None = None
     subject: str | None = None
     before: dict[str, object] | None = None
@@ -101,3 +104,59 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     entries: list[AuditEntry]
     next_cursor: str | None = Field(default=None, description="Pass back as ?cursor= for the next page.")
+
+
+# --- accounts and the caller ---------------------------------------------------------------------
+
+ACCOUNT_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PLATFORM = r"^[a-z0-9][a-z0-9._-]{0,39}$"
+
+
+class AddAccountBody(_Strict):
+    account_id: str = Field(pattern=ACCOUNT_ID, description="Stable id (letters, digits, . _ -; at most 64).")
+    display_name: str = Field(min_length=1, max_length=100, description="What people see, e.g. 'TikTok @acme'.")
+    platform: str = Field(pattern=PLATFORM, description="Lower-case platform slug, e.g. tiktok, instagram, meta-ads.")
+
+
+class RenameAccountBody(_Strict):
+    display_name: str = Field(min_length=1, max_length=100)
+
+
+class AccountView(BaseModel):
+    account_id: str
+    display_name: str
+    platform: str
+    status: str = Field(description="ACTIVE or RETIRED.")
+    admin_count: int
+    your_role: Role | None = Field(default=None, description="The caller's role on the account, if any.")
+    created_at: str | None = None
+    retired_at: str | None = None
+
+
+class AccountsPage(BaseModel):
+    accounts: list[AccountView]
+
+
+class MyRole(BaseModel):
+    account_id: str
+    display_name: str
+    platform: str | None = None
+    role: Role
+
+
+class MyBusiness(BaseModel):
+    business_id: str
+    name: str
+    member_id: str
+    display_name: str
+    email: str
+    is_admin: bool = Field(description="Admin of at least one account: may use the admin console.")
+    roles: list[MyRole]
+
+
+class Me(BaseModel):
+    sub: str
+    email: str | None = None
+    email_verified: bool
+    name: str | None = None
+    businesses: list[MyBusiness] = Field(description="Where the caller is an ACTIVE member, by name.")

@@ -101,6 +101,16 @@ class UnknownAccount(InvalidInput):
     slug, title = "unknown-account", "Unknown account"
 
 
+class AccountRetired(Conflict):
+    slug, title = "account-retired", "The account is retired"
+
+
+class AccountInUse(Conflict):
+    """Retiring an account someone still holds or is invited to: the problem lists what to revoke."""
+
+    slug, title = "account-in-use", "The account still has members or invitations"
+
+
 # --- Workflow signals. Step Functions Catch clauses match these class names. ---------------------
 
 

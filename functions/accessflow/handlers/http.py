@@ -140,10 +140,24 @@ def caller_member(business_id: str) -> MemberItem:
                          now=utcnow())
 
 
-def ctx(actor_member_id: str | None = None) -> store.Context:
+def caller_name() -> str | None:
+    """The login's display name (the ``name`` claim), if the identity provider sends one."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    name = claims.get("name")
+    return str(name) if name else None
+
+
+def ctx(actor: MemberItem | str | None = None, *, reason: str | None = None) -> store.Context:
+    """The audit context of this request: the acting member (its item, or its id: the store then reads
+    its e-mail and name when writing the entry), or else the login with its claims' e-mail and name."""
+    request_id = app.current_event.request_context.request_id
+    if isinstance(actor, MemberItem):
+        return store.Context.of_member(actor, request_id=request_id, reason=reason)
+    if actor:
+        return store.Context(actor=f"member:{actor}", request_id=request_id, reason=reason)
     who = caller()
-    actor = f"member:{actor_member_id}" if actor_member_id else f"login:{who.sub}"
-    return store.Context(actor=actor, request_id=app.current_event.request_context.request_id)
+    return store.Context(actor=f"login:{who.sub}", request_id=request_id, reason=reason,
+                         actor_email=who.email, actor_name=caller_name())
 
 
 # --- views -----------------------------------------------------------------------------------------
@@ -168,7 +182,8 @@ def invitation_view(inv: InvitationItem) -> dict[str, Any]:
 def audit_view(item: AuditItem) -> dict[str, Any]:
     return {
         "entry_id": item.entry_id, "at": item.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "action": item.action,
-        "actor": item.actor, "member_id": item.member_id, "subject": item.subject, "before": item.before,
+        "actor": item.actor, "actor_email": item.actor_email, "actor_name": item.actor_name,
+        "member_id": item.member_id, "subject": item.subject, "before": item.before,
         "after": item.after, "reason": item.reason, "request_id": item.request_id,
         "execution_arn": item.execution_arn,
     }

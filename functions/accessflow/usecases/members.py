@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from accessflow.domain import rules
-from accessflow.domain.errors import AdminLimitReached, Conflict, LastAdmin, NotFound
+from accessflow.domain.errors import AccountRetired, AdminLimitReached, Conflict, LastAdmin, NotFound
 from accessflow.domain.model import GrantStatus, MemberStatus
 from accessflow.domain.roles import Role
 from accessflow.store import members as grants_store
@@ -79,8 +79,12 @@ def set_grant(
     Admin counter and the audit entry. Setting the role a member already holds changes nothing and
     writes nothing."""
     rules.require_admin_of(store.roles_of(business_id, me.member_id), [account_id])
-    if store.get_account(business_id, account_id) is None:
+    account = store.get_account(business_id, account_id)
+    if account is None:
         raise NotFound(f"Account {account_id} not found.")
+    if role is not None and store.is_retired(account):
+        raise AccountRetired(f"Account {account_id} is retired; nobody can be given a role on it.",
+                             account_id=account_id)
     target = _target(business_id, member_id)
     current = grants_store.get_grant(business_id, member_id, account_id)
     before = Role(current.role) if current else None
@@ -109,6 +113,8 @@ def _change_error(exc: store.ConditionFailed, account_id: str, delta: int, max_a
                                      "allows.", account_id=account_id)
         return LastAdmin(f"This is the last Admin of account {account_id}; promote someone else first.",
                          account_id=account_id)
+    if grants_store.ACCOUNT_LABEL in exc.labels:
+        return AccountRetired(f"Account {account_id} was retired meanwhile.", account_id=account_id)
     if grants_store.MEMBER_LABEL in exc.labels:
         return Conflict("The member is no longer active.")
     return Conflict("The grant was changed concurrently; read it again and retry.")

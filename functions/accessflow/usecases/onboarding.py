@@ -13,6 +13,7 @@ from accessflow.adapters.mailer import DeliveryFailed, Mailer
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import rules
 from accessflow.domain.errors import (
+    AccountRetired,
     AdminLimitReached,
     AlreadyUsed,
     Conflict,
@@ -256,6 +257,8 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
     linked = store.member_by_login(inv.business_id, caller.sub)
     if linked is not None and linked.member_id != inv.member_id:
         raise LoginAlreadyLinked("Your login is already linked to another member of this business.")
+    if not ctx.actor_name:  # the login's token carries no name: the invitee is who the invitation names
+        ctx = dataclasses.replace(ctx, actor_name=inv.display_name, actor_email=ctx.actor_email or inv.email)
     try:
         store.accept_invitation(inv, token_hash, caller.sub, ctx, now)
     except store.ConditionFailed as exc:
@@ -309,6 +312,12 @@ def confirm(
     try:
         store.confirm_invitation(inv, final, confirmer_member_id, policy, ctx, now)
     except store.ConditionFailed as exc:
+        named = [label.split(":", 1)[1] for label in exc.labels if label.startswith(("admins:", "account:"))]
+        retired = [a for a in named if (acc := store.get_account(business_id, a)) is None or store.is_retired(acc)]
+        if retired:
+            raise AccountRetired(f"Account(s) {', '.join(retired)} were retired; the invitation cannot be "
+                                 "confirmed on them (narrow it to the other accounts, or reject it).",
+                                 accounts=retired) from exc
         full = [label.split(":", 1)[1] for label in exc.labels if label.startswith("admins:")]
         if full:
             raise AdminLimitReached(

@@ -13,11 +13,11 @@ from accessflow.domain.errors import AlreadyUsed, DomainError, Gone, NotFound
 from accessflow.handlers.http import (
     app,
     caller,
+    ctx,
     workflow,
 )
 from accessflow.handlers.routes.web import _CALLBACK, PAGE_RESPONSES, render_page
 from accessflow.schemas import AcceptBody
-from accessflow.store import repository as store
 from accessflow.usecases import onboarding
 from accessflow.web.pages import escape
 
@@ -27,11 +27,7 @@ from accessflow.web.pages import escape
 @app.post("/invitations/accept")
 def accept(body: Annotated[AcceptBody, Body()]) -> dict[str, Any]:
     """The invitee, signed in with the invited (verified) e-mail, accepts the invitation."""
-    who = caller()
-    return onboarding.accept(body.token, who, workflow=workflow(),
-                             ctx=store.Context(actor=f"login:{who.sub}",
-                                               request_id=app.current_event.request_context.request_id),
-                             now=utcnow())
+    return onboarding.accept(body.token, caller(), workflow=workflow(), ctx=ctx(), now=utcnow())
 
 
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
