@@ -18,6 +18,7 @@ from accessflow.handlers.http import (
 )
 from accessflow.handlers.routes.web import _CALLBACK, PAGE_RESPONSES, render_page
 from accessflow.schemas import AcceptBody
+from accessflow.store import repository as store
 from accessflow.usecases import onboarding
 from accessflow.web.pages import escape
 

@@ -66,7 +66,7 @@ export async function teamView(app) {
       return h("tr", {},
         h("th", { scope: "row" }, person(m.display_name, m.email), mine ? h("span", { class: "you" }, " (you)") : null),
         h("td", {}, statusBadge(m.status)),
-        accountIds.map((id) => h("td", { class: "role-cell" }, roleBadge(byAccount.get(id)?.role))),
+        accountIds.map((id) => h("td", { class: "role-cell", dataset: { account: id } }, roleBadge(byAccount.get(id)?.role))),
         h("td", {}, inviters.length ? inviters.map((a) => h("div", {}, app.who(people, a))) : "—"),
         h("td", {}, confirmers.length ? confirmers.map((a) => h("div", {}, app.who(people, a))) : "—"),
         h("td", {}, h("a", { href: app.href("member", m.member_id), class: "button-link" },
@@ -98,7 +98,7 @@ export async function memberView(app) {
   const grants = new Map(member.grants.map((g) => [g.account_id, g]));
   const accountIds = unique([...member.grants.map((g) => g.account_id),
     ...accounts.filter((a) => a.status !== "RETIRED").map((a) => a.account_id)]);
-  const active = member.status === "ACTIVE";
+  const active = member.status === "ACTIVE" && !justStarted.has(member.member_id);
   const name = member.display_name || member.email;
 
   const rows = accountIds.map((accountId) => roleRow(app, member, accountId, grants.get(accountId), index, active));
@@ -120,10 +120,11 @@ export async function memberView(app) {
 
   const offboardSection = h("section", { class: "card danger-zone", "aria-labelledby": "offboard-title" },
     h("h2", { id: "offboard-title" }, "Offboard"));
-  if (["OFFBOARDING", "REMOVED"].includes(member.status)) {
-    const initial = justStarted.get(member.member_id);
-    justStarted.delete(member.member_id);
-    offboardSection.append(await offboardingPanel(app, member, { poll: member.status === "OFFBOARDING" || Boolean(initial), initial }));
+  // Just started here: the workflow marks the member OFFBOARDING a moment after the 202.
+  const initial = justStarted.get(member.member_id);
+  justStarted.delete(member.member_id);
+  if (initial || ["OFFBOARDING", "REMOVED"].includes(member.status)) {
+    offboardSection.append(await offboardingPanel(app, member, { poll: member.status !== "REMOVED" || Boolean(initial), initial }));
   } else {
     offboardSection.append(offboardForm(app, member));
   }
