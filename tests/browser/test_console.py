@@ -301,11 +301,10 @@ def test_a_second_admin_confirms_an_admin_role_from_the_queue(browser: Any, worl
     carol = Person("carol@acme.example", stack.mint_token("carol@acme.example", name="Carol New-Admin"))
     sam = world.people[SECOND[0]]
     created = {}
-    for person_, grants in ((carol, [{"account_id": "tiktok-main", "role": "Admin"}]),
-                            (sam, [{"account_id": "meta-ads", "role": "Admin"}])):
+    for person_, name, grants in ((carol, "Carol New-Admin", [{"account_id": "tiktok-main", "role": "Admin"}]),
+                                  (sam, SECOND[1], [{"account_id": "meta-ads", "role": "Admin"}])):
         r = api.post(f"/businesses/{b}/invitations", token=world.admin.token,
-                     json={"email": person_.email, "display_name": person_.email.split("@")[0].title(),
-                           "grants": grants})
+                     json={"email": person_.email, "display_name": name, "grants": grants})
         assert r.status_code == 201, r.text
         created[person_.email] = r.json()
         wait_sent(world, api, r.json()["invitation_id"])
@@ -325,15 +324,72 @@ def test_a_second_admin_confirms_an_admin_role_from_the_queue(browser: Any, worl
         item = page.locator(f'article[data-invitation="{created[carol.email]["invitation_id"]}"]')
         expect(item).to_contain_text("carol@acme.example")
         expect(item.get_by_label("TikTok @acme")).to_have_value("Admin")
+        expect(item).to_contain_text("Invited by Alice Admin")
         shot(page, "confirmations")
         item.get_by_role("button", name=re.compile("^Confirm")).click()
-        expect(item.locator(".note")).to_contain_text("Confirmed: Carol is now Admin on TikTok @acme.")
+        expect(item.locator(".note")).to_contain_text("Confirmed: Carol New-Admin is now Admin on TikTok @acme.")
     finally:
         context.close()
     assert stack.wait_execution(created[carol.email]["execution_arn"])["status"] == "SUCCEEDED"
     assert grants_of(world, api, carol.email) == {"tiktok-main": "Admin"}
     inv = api.get(f"/businesses/{b}/invitations/{created[carol.email]['invitation_id']}", token=world.admin.token)
     assert inv.json()["status"] == "CONFIRMED"
+
+
+def test_accounts_add_rename_retire(console: Any, world: World, api: Any) -> None:
+    page = console
+    view(page, "accounts")
+    page.get_by_label("Account id").fill("youtube")
+    page.get_by_label("Name", exact=True).fill("YouTube @acme")
+    page.get_by_label("Platform").fill("YouTube")  # not a lower-case slug: refused at the field
+    page.get_by_role("button", name="Add account").click()
+    platform_error = page.locator(".field", has=page.get_by_label("Platform")).locator(".field-error")
+    expect(platform_error).to_be_visible()
+    page.get_by_label("Platform").fill("youtube")
+    page.get_by_role("button", name="Add account").click()
+    expect(page.locator("#accounts-message .note")).to_contain_text("Account YouTube @acme added.")
+    row = page.locator("table.accounts tbody tr", has_text="youtube")
+    row.get_by_label("Name of youtube").fill("YouTube Studio")
+    row.get_by_role("button", name=re.compile("^Rename")).click()
+    expect(page.locator("#accounts-message .note")).to_contain_text("renamed to YouTube Studio")
+    row = page.locator("table.accounts tbody tr", has_text="youtube")
+    row.get_by_role("button", name=re.compile("^Retire")).click()
+    expect(page.locator("#accounts-message .note")).to_contain_text("retired")
+    accounts = {a["account_id"]: a for a in api.get(f"/businesses/{BUSINESS}/accounts",
+                                                    token=world.admin.token).json()["accounts"]}
+    assert (accounts["youtube"]["display_name"], accounts["youtube"]["status"]) == ("YouTube Studio", "RETIRED")
+
+
+def test_policy_changes_and_refusals_at_the_field(console: Any, world: World, api: Any) -> None:
+    page = console
+    view(page, "policy")
+    page.get_by_label("Invitation lifetime (days)").fill("45")
+    page.get_by_role("button", name="Save policy").click()
+    lifetime_error = page.locator(".field", has=page.get_by_label("Invitation lifetime (days)")).locator(".field-error")
+    expect(lifetime_error).to_contain_text("30")
+    expect(page.get_by_label("Invitation lifetime (days)")).to_be_focused()
+    page.get_by_label("Invitation lifetime (days)").fill("14")
+    page.get_by_label("Admins per account (at most)").fill("4")
+    page.get_by_label("Confirmation rule").select_option("false")
+    page.get_by_role("button", name="Save policy").click()
+    expect(page.locator("#policy-saved")).to_be_visible()
+    policy = api.get(f"/businesses/{BUSINESS}/policy", token=world.admin.token).json()
+    assert (policy["invitation_lifetime_days"], policy["max_admins_per_account"], policy["auto_confirm_non_admin"]) \
+        == (14, 4, False)
+    r = api.patch(f"/businesses/{BUSINESS}/policy", token=world.admin.token, json={"auto_confirm_non_admin": True})
+    assert r.status_code == 200, r.text
+
+
+def test_policy_is_read_only_for_an_admin_of_some_accounts_only(browser: Any, stack: Any, world: World) -> None:
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    try:
+        page = context.new_page()
+        sign_in(page, stack, SECOND[0])  # Admin of TikTok only
+        view(page, "policy")
+        expect(page.get_by_role("button", name="Save policy")).to_have_count(0)
+        expect(page.locator("main")).to_contain_text("Only someone who is Admin on every account")
+    finally:
+        context.close()
 
 
 def focused_label(page: Any) -> str:

@@ -87,6 +87,7 @@ function context(businessId, view, param) {
 function describeActor(actor) {
   if (actor.startsWith("login:")) return "a signed-in user";
   if (actor === "operator") return "set up by an operator";
+  if (actor === "system" || actor === "system:auto-confirm") return "automatically (AccessFlow)";
   if (actor.startsWith("system:")) return `AccessFlow (${actor.slice(7).replaceAll("-", " ")})`;
   if (actor.startsWith("hr.") || actor.startsWith("hr:")) return `HR system (${actor.split(/[.:]/)[1] || actor})`;
   if (actor === "system" || actor.startsWith("workflow") || actor.startsWith("sweep")) return "AccessFlow (automatic)";

@@ -99,7 +99,7 @@ export async function auditView(app) {
     const entries = page.entries || [];
     const pageNo = cursors.length + 1;
     const rows = entries.map((e) => h("tr", {},
-      h("td", {}, when(e.at)),
+      h("td", {}, when(e.at, { seconds: true })),
       h("td", {}, h("span", { class: "action-name" }, ACTION_PLAIN[e.action] || e.action), h("span", { class: "action-code" }, e.action)),
       h("td", {}, app.who(people, e.actor, { name: e.actor_name, email: e.actor_email })),
       h("td", {}, e.member_id ? app.who(people, `member:${e.member_id}`, { name: e.member_name || e.subject_name, email: e.member_email || e.subject_email }) : (e.subject || "—")),

@@ -74,12 +74,16 @@ const DATE_TIME_YEAR = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
 });
 
-/** An ISO timestamp as a <time> element in the reader's locale. */
-export function when(iso) {
+const DATE_TIME_SECONDS = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+});
+
+/** An ISO timestamp as a <time> element in the reader's locale ({seconds: true} for the audit trail). */
+export function when(iso, { seconds = false } = {}) {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const format = date.getFullYear() === new Date().getFullYear() ? DATE_TIME : DATE_TIME_YEAR;
+  const format = seconds ? DATE_TIME_SECONDS : (date.getFullYear() === new Date().getFullYear() ? DATE_TIME : DATE_TIME_YEAR);
   return h("time", { datetime: iso, title: date.toISOString() }, format.format(date));
 }
 
@@ -137,4 +141,16 @@ export function setFieldError(f, message) {
     if (message) f.input.setAttribute("aria-invalid", "true");
     else f.input.removeAttribute("aria-invalid");
   }
+}
+
+const PLATFORMS = {
+  tiktok: "TikTok", instagram: "Instagram", facebook: "Facebook", youtube: "YouTube", linkedin: "LinkedIn",
+  x: "X", twitter: "X", threads: "Threads", pinterest: "Pinterest", snapchat: "Snapchat",
+  "meta-ads": "Meta Ads", "google-ads": "Google Ads", "tiktok-ads": "TikTok Ads", "linkedin-ads": "LinkedIn Ads",
+};
+
+/** A platform slug as people write it ("meta-ads" → "Meta Ads"). */
+export function platformLabel(slug) {
+  if (!slug) return "";
+  return PLATFORMS[slug] || slug.split(/[-_.]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(" ");
 }

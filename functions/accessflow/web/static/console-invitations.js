@@ -154,7 +154,7 @@ export async function invitationsView(app) {
   const table = invitations.length ? h("div", { class: "table-wrap" }, h("table", { class: "grid invitations" },
     h("caption", {}, filter ? `Invitations: ${STATUS_PLAIN[filter]} (${invitations.length})` : `All invitations, newest first (${invitations.length})`),
     h("thead", {}, h("tr", {},
-      ["Invitee", "Roles", "Status", "Delivery", "Sends", "Expires", "Invited by", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
+      ["Invitee", "Roles offered", "Status", "Delivery", "Sends", "Expires", "Invited by", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, rows))) : h("p", { class: "empty" }, filter ? "No invitation with this status." : "No invitations yet.");
 
   const section = h("section", { "aria-labelledby": "inv-title" },
@@ -176,13 +176,13 @@ export async function invitationsView(app) {
 // --- confirmation queue --------------------------------------------------------------------------
 
 export async function confirmationsView(app) {
-  const [page, index] = await Promise.all([
+  const [page, index, people] = await Promise.all([
     api.get(api.biz(app.businessId, "invitations"), { query: { status: "ACCEPTED" } }),
-    app.accountIndex(),
+    app.accountIndex(), app.peopleIndex(),
   ]);
   const waiting = (page.invitations || []).filter((i) => i.needs_confirmation !== false);
   const region = h("div", { class: "queue" });
-  const items = waiting.map((inv) => queueItem(app, index, inv));
+  const items = waiting.map((inv) => queueItem(app, index, people, inv));
   replace(region, items.length ? items : h("p", { class: "empty" }, "Nothing is waiting for confirmation."));
   return h("section", { "aria-labelledby": "queue-title" },
     h("h1", { id: "queue-title" }, "Waiting for confirmation"),
@@ -190,14 +190,15 @@ export async function confirmationsView(app) {
     region);
 }
 
-function queueItem(app, index, inv) {
+function queueItem(app, index, people, inv) {
   const who = inv.display_name || inv.email;
   const headingId = nextId("q");
   const own = (app.myMemberId && inv.member_id === app.myMemberId) || (inv.email || "").toLowerCase() === app.myEmail;
   const result = h("div", { class: "result" });
   const card = h("article", { class: "card queue-item", "aria-labelledby": headingId, dataset: { invitation: inv.invitation_id } },
     h("h2", { id: headingId }, person(inv.display_name, inv.email)),
-    h("p", { class: "muted" }, "Accepted; invitation expires ", when(inv.expires_at), "."));
+    h("p", { class: "muted" }, "Invited by ", app.who(people, inv.requested_by, { name: inv.invited_by_name, email: inv.invited_by_email }),
+      inv.created_at ? [" on ", when(inv.created_at)] : null, "; accepted, waiting for confirmation."));
   if (own) {
     card.append(h("p", { class: "note" }, "This is your own invitation: another Admin of these accounts must confirm it."),
       grantsList(app, index, inv.grants));

@@ -2,7 +2,7 @@
 // its problem's errors[].where are mapped back onto the fields they concern.
 
 import * as api from "./console-api.js";
-import { announce, field, focusOn, h, nextId, noteBox, problemBox, replace, setFieldError } from "./console-dom.js";
+import { announce, field, focusOn, h, nextId, noteBox, platformLabel, problemBox, replace, setFieldError } from "./console-dom.js";
 import { ROLES, ROLE_PLAIN } from "./console-team.js";
 
 export async function inviteView(app) {
@@ -20,7 +20,7 @@ export async function inviteView(app) {
     const select = h("select", { name: `role-${a.account_id}`, disabled: !mine },
       h("option", { value: "", selected: true }, "No access"),
       ROLES.map((r) => h("option", { value: r }, r)));
-    const where = a.platform ? `${a.platform} · ${a.account_id}` : a.account_id;
+    const where = a.platform ? platformLabel(a.platform) : a.account_id;
     const f = field(a.display_name || a.account_id, select,
       { hint: mine ? where : `${where} — only its Admins can invite to it` });
     f.wrap.classList.add("account-role");
@@ -38,6 +38,12 @@ export async function inviteView(app) {
   const submit = h("button", { type: "submit", class: "primary" }, "Send invitation");
   const form = h("form", { class: "card invite-form", novalidate: true, "aria-labelledby": "invite-title" },
     email.wrap, name.wrap, grantsSet, employee.wrap, formMessage, submit);
+
+  // An error goes away as soon as its field is changed.
+  for (const f of [email, name, employee, ...roleFields.values()]) {
+    f.input.addEventListener(f.input.tagName === "SELECT" ? "change" : "input", () => setFieldError(f, null));
+  }
+  grantsSet.addEventListener("change", () => { grantsError.hidden = true; });
 
   const clearErrors = () => {
     for (const f of [email, name, employee, ...roleFields.values()]) setFieldError(f, null);

@@ -2,7 +2,7 @@
 // limit, confirmation rule). The API decides who may change them; a refusal shows as its problem.
 
 import * as api from "./console-api.js";
-import { announce, field, focusOn, h, nextId, noteBox, problemBox, replace, setFieldError } from "./console-dom.js";
+import { announce, field, focusOn, h, nextId, noteBox, platformLabel, problemBox, replace, setFieldError } from "./console-dom.js";
 
 /** Map a 400 problem's errors[].where ("body.display_name") onto {name: fieldObject}. */
 function placeErrors(problem, fields, message) {
@@ -64,7 +64,7 @@ export async function accountsView(app) {
     return h("tr", {},
       h("th", { scope: "row" }, h("span", { class: "mono" }, a.account_id)),
       h("td", {}, mayChange ? renameForm : (a.display_name || "—")),
-      h("td", {}, a.platform || "—"),
+      h("td", {}, platformLabel(a.platform) || "—"),
       h("td", {}, retired ? "Retired" : "Active", typeof a.admin_count === "number" ? h("div", { class: "muted" }, `${a.admin_count} Admin${a.admin_count === 1 ? "" : "s"}`) : null),
       h("td", {}, mayChange ? retire : h("span", { class: "muted" }, retired ? "—" : "Only its Admins can rename or retire it"), result));
   });
@@ -73,7 +73,8 @@ export async function accountsView(app) {
     { hint: "Letters, digits and . _ - (e.g. tiktok-main); cannot be changed later." });
   const name = field("Name", h("input", { type: "text", name: "display_name", maxlength: "200", autocomplete: "off" }),
     { hint: "How people see it, e.g. TikTok @acme." });
-  const platform = field("Platform", h("input", { type: "text", name: "platform", maxlength: "64", autocomplete: "off", list: "platforms" }));
+  const platform = field("Platform", h("input", { type: "text", name: "platform", maxlength: "40", autocomplete: "off", list: "platforms" }),
+    { hint: "Lower case, e.g. tiktok, instagram, meta-ads." });
   const addMessage = h("div", { class: "form-message" });
   const add = h("form", { class: "card", novalidate: true, "aria-labelledby": "add-account-title" },
     h("h2", { id: "add-account-title" }, "Add an account"),

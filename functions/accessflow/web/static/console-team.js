@@ -3,7 +3,7 @@
 // with a reason, follow the offboarding until its receipt.
 
 import * as api from "./console-api.js";
-import { announce, field, focusOn, h, nextId, noteBox, person, problemBox, replace, when } from "./console-dom.js";
+import { announce, field, focusOn, h, nextId, noteBox, person, platformLabel, problemBox, replace, when } from "./console-dom.js";
 
 export const ROLES = ["Admin", "Editor", "Moderator", "Analyst"];
 export const ROLE_PLAIN = {
@@ -53,7 +53,7 @@ export async function teamView(app) {
       accountIds.map((id) => {
         const a = index.get(id);
         return h("th", { scope: "col", class: "account-col" }, app.accountLabel(index, id),
-          a?.platform ? h("span", { class: "platform" }, a.platform) : null);
+          a?.platform ? h("span", { class: "platform" }, platformLabel(a.platform)) : null);
       }),
       h("th", { scope: "col" }, "Invited by"),
       h("th", { scope: "col" }, "Confirmed by"),
@@ -119,7 +119,7 @@ export async function memberView(app) {
     h("dt", {}, "Member since"), h("dd", {}, when(member.created_at)));
 
   const offboardSection = h("section", { class: "card danger-zone", "aria-labelledby": "offboard-title" },
-    h("h2", { id: "offboard-title" }, "Offboard"));
+    h("h2", { id: "offboard-title" }, ["OFFBOARDING", "REMOVED"].includes(member.status) ? "Offboarding" : "Offboard"));
   // Just started here: the workflow marks the member OFFBOARDING a moment after the 202.
   const initial = justStarted.get(member.member_id);
   justStarted.delete(member.member_id);
@@ -135,9 +135,10 @@ export async function memberView(app) {
     details,
     h("section", { "aria-labelledby": "roles-title" },
       h("h2", { id: "roles-title" }, "Roles"),
-      active ? h("p", { class: "hint" }, "Only an Admin of an account can change roles on it. An account keeps at least one Admin.")
-        : h("p", { class: "hint" }, "Roles can be changed only while the member is active."),
-      h("div", { class: "table-wrap" }, rolesTable)),
+      member.status === "REMOVED" ? h("p", {}, `${name} was offboarded and holds no role.`) : [
+        active ? h("p", { class: "hint" }, "Only an Admin of an account can change roles on it. An account keeps at least one Admin.")
+          : h("p", { class: "hint" }, "Roles can be changed only while the member is active."),
+        h("div", { class: "table-wrap" }, rolesTable)]),
     offboardSection);
 }
 
@@ -187,7 +188,7 @@ function roleRow(app, member, accountId, grant, index, active) {
     }
   });
   return h("tr", { dataset: { accountRow: accountId } },
-    h("th", { scope: "row" }, label, platform ? h("span", { class: "platform" }, platform) : null),
+    h("th", { scope: "row" }, label, platform ? h("span", { class: "platform" }, platformLabel(platform)) : null),
     h("td", {}, roleBadge(current)),
     h("td", { class: "change" },
       h("label", { for: selectId, class: "visually-hidden" }, `Role on ${label}`), select, " ", apply),
@@ -325,7 +326,7 @@ function receipt(app, off) {
       h("dt", {}, "Member"), h("dd", {}, person(r.member?.display_name, r.member?.email) ),
       h("dt", {}, "Status"), h("dd", {}, failed ? "Failed" : "Completed: nothing left"),
       h("dt", {}, "Why"), h("dd", {}, off.reason || r.reason || "—"),
-      h("dt", {}, "Requested by"), h("dd", {}, off.requested_by_name || off.requested_by_email
+      h("dt", {}, "Requested by"), h("dd", { class: "requested-by" }, off.requested_by_name || off.requested_by_email
         ? person(off.requested_by_name, off.requested_by_email) : (off.requested_by || "—")),
       h("dt", {}, "Started"), h("dd", {}, when(off.started_at)),
       h("dt", {}, "Completed"), h("dd", {}, when(off.completed_at || r.completed_at)),
@@ -340,7 +341,12 @@ function receipt(app, off) {
     section.append(problemBox({ title: "Accounts left without an Admin",
       detail: `${orphaned.join(", ")}: appoint a new Admin on ${orphaned.length === 1 ? "it" : "them"}.` }));
   }
-  // Account names for the removed roles, once known.
+  // People by name and e-mail, account names for the removed roles, once known.
+  if (!off.requested_by_name && !off.requested_by_email && off.requested_by) {
+    app.peopleIndex().then((people) => {
+      replace(section.querySelector(".requested-by"), app.who(people, off.requested_by));
+    }).catch(() => {});
+  }
   app.accountIndex().then((index) => {
     const items = section.querySelectorAll("ul li");
     grants.forEach((g, i) => { if (items[i]) items[i].textContent = `${g.role} on ${app.accountLabel(index, g.account_id)}`; });
