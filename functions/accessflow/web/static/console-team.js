@@ -118,7 +118,8 @@ export async function memberView(app) {
     h("dt", {}, "Invited by"), h("dd", {}, app.who(people, member.invited_by)),
     h("dt", {}, "Member since"), h("dd", {}, when(member.created_at)));
 
-  const offboardSection = h("section", { class: "card danger-zone", "aria-labelledby": "offboard-title" },
+  const leaving = ["OFFBOARDING", "REMOVED"].includes(member.status) || justStarted.has(member.member_id);
+  const offboardSection = h("section", { class: leaving ? "offboarding-section" : "card danger-zone", "aria-labelledby": "offboard-title" },
     h("h2", { id: "offboard-title" }, ["OFFBOARDING", "REMOVED"].includes(member.status) ? "Offboarding" : "Offboard"));
   // Just started here: the workflow marks the member OFFBOARDING a moment after the 202.
   const initial = justStarted.get(member.member_id);
