@@ -27,6 +27,10 @@ def main() -> int:
         for line in stack.describe():
             print(line)
         print(f"Outbox: {stack.outbox_dir}")
+        from infra.seed import seed_demo
+
+        for line in seed_demo(stack).lines():
+            print(line)
         print("Token:   python -m infra.devtoken you@example.com   (then: Authorization: Bearer <token>)")
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
