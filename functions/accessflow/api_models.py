@@ -19,8 +19,12 @@ class SetRoleBody(_Strict):
 class GrantView(BaseModel):
     account_id: str
     role: Role
-    invited_by: str | None = None
+    invited_by: str | None = Field(default=None, description="Who invited (actor id: member:{id}, hr source...).")
+    invited_by_email: str | None = None
+    invited_by_name: str | None = None
     confirmed_by: str | None = None
+    confirmed_by_email: str | None = None
+    confirmed_by_name: str | None = None
     updated_at: str | None = None
 
 
@@ -31,6 +35,8 @@ class MemberView(BaseModel):
     status: str
     employee_id: str | None = None
     invited_by: str | None = None
+    invited_by_email: str | None = None
+    invited_by_name: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
     grants: list[GrantView]
@@ -56,6 +62,12 @@ class ReviewRow(BaseModel):
     last_change_at: str | None = None
     last_change_by: str | None = None
     last_change_action: str | None = None
+    invited_by_name: str | None = None
+    invited_by_email: str | None = None
+    confirmed_by_name: str | None = None
+    confirmed_by_email: str | None = None
+    last_change_by_name: str | None = None
+    last_change_by_email: str | None = None
 
 
 class AccessReview(BaseModel):
@@ -78,6 +90,13 @@ class InvitationView(BaseModel):
     expires_at: str | None = None
     delivery: str | None = None
     send_count: int = 0
+    sends_left: int = Field(default=0, description="How many more times it may be sent (business policy).")
+    resend_available_at: str | None = Field(
+        default=None, description="From when a resend is allowed (a past time: now); null when it can no longer "
+        "be resent (not PENDING, or no sends left).")
+    needs_confirmation: bool = False
+    inviter_email: str | None = None
+    inviter_name: str | None = None
 
 
 class InvitationsPage(BaseModel):

@@ -179,3 +179,26 @@ def test_me_shows_a_bootstrapped_admin_before_any_call(stack: Any, api: Any) -> 
     assert [b["business_id"] for b in body["businesses"]] == [world.business_id]
     assert body["name"] == "First Admin"
     assert api.get("/me", token=stack.mint_token(email, email_verified=False)).json()["businesses"] == []
+
+
+def test_a_retirement_loses_to_an_invitation_that_landed_after_its_checks(world: World, api: Any) -> None:
+    """The race the account's version closes: the retirement found the account empty, then an
+    invitation naming it was written before the retirement's own write."""
+    from accessflow.adapters.clock import utcnow
+    from accessflow.store import accounts as account_store
+    from accessflow.store import repository as store
+    from accessflow.store.members import get_grant
+
+    b = world.business_id
+    assert _add(world, api, "racy", "Racy").status_code == 201
+    checked = store.get_account(b, "racy")  # what the retirement read when it found the account empty
+    assert checked is not None
+    admin_id = next(m["member_id"] for m in members(world, api) if m["email"] == world.admin.email)
+    r = api.post(f"/businesses/{b}/invitations", token=world.admin.token, json={
+        "email": "racer@example.com", "display_name": "Racer", "grants": [{"account_id": "racy", "role": "Analyst"}]})
+    assert r.status_code == 201, r.text
+    with pytest.raises(store.ConditionFailed):
+        account_store.retire_account(checked, own_grant=get_grant(b, admin_id, "racy"),
+                                     ctx=store.Context(actor="system:test"), now=utcnow())
+    assert _accounts(world, api)["racy"]["status"] == "ACTIVE"
+    wait_sent(world, api, r.json()["invitation_id"])

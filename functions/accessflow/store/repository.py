@@ -540,7 +540,6 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
         tx.save("member", member, condition=MemberItem.pk.does_not_exist())
         tx.save("email", LookupItem(pk=biz_pk(b), sk=email_sk(new.email), member_id=member_id),
                 condition=LookupItem.pk.does_not_exist())
-        tx.save("who-email", directory_item(who_email_pk(new.email), b, member_id))
         if new.employee_id:
             tx.save("employee", LookupItem(pk=biz_pk(b), sk=employee_sk(new.employee_id), member_id=member_id),
                     condition=LookupItem.pk.does_not_exist())
@@ -562,6 +561,8 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
                 MemberItem.updated_at.set(now)],
                 condition=MemberItem.status.is_in(MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value))
             member_before = {"status": existing.status}
+    # (again, for a member filed before the directory existed: the same item is a no-op)
+    tx.save("who-email", directory_item(who_email_pk(new.email), b, member_id))
     invitation = InvitationItem(
         pk=biz_pk(b), sk=f"INV#{new.invitation_id}", business_id=b, invitation_id=new.invitation_id,
         member_id=member_id, email=new.email, display_name=new.display_name,
