@@ -192,6 +192,26 @@ def test_wrong_account_is_refused_and_the_invitation_stays_valid(
     expect_text(page, "#outcome", "Your access is active")
 
 
+def test_unverified_email_is_refused_and_the_invitation_stays_valid(
+    stack: Any, api: Any, world: World, issuer: str, page: Any,
+) -> None:
+    from accessflow import devlogin
+
+    inv = invite(world, api, "uma@acme.example", {"acme-tiktok": "Analyst"}, name="Uma")
+    stack.idp.register(devlogin.default_sub("uma@acme.example"),
+                       devlogin.person_claims("uma@acme.example", email_verified=False))
+    open_invitation(page, link_from_outbox(stack, "uma@acme.example"))
+    page.get_by_role("button", name="Sign in to accept").click()
+    sign_in_at_idp(page, issuer, "uma@acme.example")
+    before = business_state(world, api)
+    page.get_by_role("button", name="Accept", exact=True).click()
+    expect_text(page, "#outcome", "Your e-mail address is not verified")
+    expect_text(page, "#outcome", "Verify your address with your sign-in provider, then sign in again")
+    screenshot(page, "invitee-refused-unverified-email")
+    assert business_state(world, api) == before
+    assert invitation(world, api, inv["invitation_id"])["status"] == "PENDING"
+
+
 def refused_page(page: Any, link: str, status: int, title: str, next_step: str) -> None:
     response = page.goto(link)
     assert response.status == status
