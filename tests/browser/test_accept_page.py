@@ -75,6 +75,7 @@ def test_invitee_signs_in_and_accepts_access_is_active(
     link = link_from_outbox(stack, "ben@acme.example")
     token = token_of(link)
 
+    before = business_state(world, api)
     response = open_invitation(page, link)
     assert response.status == 200
     assert page.url.endswith("/accept"), "the token stays in the address bar"
@@ -85,7 +86,7 @@ def test_invitee_signs_in_and_accepts_access_is_active(
     expect_text(page, "table.grants", "Can read analytics")
     expect_text(page, "#invitation", "Alice Admin")
     expect_text(page, "#invitation", "ben@acme.example")
-    assert invitation(world, api, inv["invitation_id"])["status"] == "PENDING", "opening the page consumed it"
+    assert business_state(world, api) == before, "opening the page changed something"
     screenshot(page, "invitee-1-invitation")
 
     page.get_by_role("button", name="Sign in to accept").click()
@@ -94,6 +95,10 @@ def test_invitee_signs_in_and_accepts_access_is_active(
     expect_text(page, "#signed-in", "Signed in as ben@acme.example")
     assert page.url.endswith("/accept")
     screenshot(page, "invitee-2-signed-in")
+    # Tokens live in this tab's sessionStorage only: nothing in localStorage, no cookie.
+    assert page.evaluate("localStorage.length") == 0
+    assert page.context.cookies() == []
+    assert page.evaluate("Object.keys(sessionStorage).some(k => k.startsWith('accessflow.oidc.user.'))")
 
     page.get_by_role("button", name="Accept", exact=True).click()
     expect_text(page, "#outcome", "Your access is active")
@@ -210,6 +215,17 @@ def test_unverified_email_is_refused_and_the_invitation_stays_valid(
     screenshot(page, "invitee-refused-unverified-email")
     assert business_state(world, api) == before
     assert invitation(world, api, inv["invitation_id"])["status"] == "PENDING"
+
+
+def test_reloading_the_tidied_address_shows_the_invitation_again(stack: Any, api: Any, world: World,
+                                                                 page: Any) -> None:
+    invite(world, api, "lou@acme.example", {"acme-tiktok": "Analyst"}, name="Lou")
+    open_invitation(page, link_from_outbox(stack, "lou@acme.example"))
+    assert page.url.endswith("/accept")
+    page.reload()
+    page.locator("#sign-in").wait_for(state="visible")
+    expect_text(page, "#invitation", "lou@acme.example")
+    assert page.url.endswith("/accept")
 
 
 def refused_page(page: Any, link: str, status: int, title: str, next_step: str) -> None:
