@@ -228,6 +228,21 @@ def test_reloading_the_tidied_address_shows_the_invitation_again(stack: Any, api
     assert page.url.endswith("/accept")
 
 
+def test_denying_at_the_idp_says_so_and_leads_back(stack: Any, api: Any, world: World, issuer: str,
+                                                   page: Any) -> None:
+    inv = invite(world, api, "nia@acme.example", {"acme-tiktok": "Analyst"}, name="Nia")
+    open_invitation(page, link_from_outbox(stack, "nia@acme.example"))
+    page.get_by_role("button", name="Sign in to accept").click()
+    page.wait_for_url(f"{issuer.rstrip('/')}/**")
+    page.get_by_role("button", name="Deny").click()
+    expect_text(page, "#callback", "Sign-in did not complete")
+    assert "code=" not in page.url and "state=" not in page.url
+    page.get_by_role("link", name="Go back and try again").click()
+    page.locator("#sign-in").wait_for(state="visible")
+    expect_text(page, "#invitation", "nia@acme.example")
+    assert invitation(world, api, inv["invitation_id"])["status"] == "PENDING"
+
+
 def refused_page(page: Any, link: str, status: int, title: str, next_step: str) -> None:
     response = page.goto(link)
     assert response.status == status
