@@ -12,6 +12,9 @@ import argparse
 import os
 
 from accessflow import devlogin
+from accessflow.devlogin import default_sub
+
+__all__ = ["default_sub", "main"]  # default_sub: the subject of an e-mail, as before (tests import it here)
 
 
 def main(argv: list[str] | None = None) -> int:

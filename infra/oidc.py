@@ -17,7 +17,9 @@ What this module adds around the mock, and why:
   signs in as ``default_sub(e-mail)`` (the same subject ``dev-token`` and ``mint_token`` use), which
   is registered on the fly with ``email_verified: true`` and ``name`` = the address's local part.
   Registered subjects keep their claims;
-* request lines are logged without their query string (it carries ``state``).
+* request lines are logged without their query string (it carries ``state``);
+* its pages come from ``infra/oidc_templates/``: a labelled sign-in form that names recent people by
+  e-mail, and no stylesheet from a CDN (the mock's pages fetch one; nothing here uses the network).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -74,7 +77,7 @@ def mint(idp: LocalIdP, audience: str, email: str, *, sub: str | None = None, em
     kwargs: dict[str, Any] = {"sub": sub, "email_verified": email_verified, "name": name, "extra": extra,
                               "client_id": client_id}
     if ttl is not None:
-        return idp.expired_id_token(email, ttl=ttl, **kwargs)
+        return idp.id_token_with_lifetime(email, ttl=ttl, **kwargs)
     return idp.id_token(email, **kwargs)
 
 
@@ -90,6 +93,7 @@ class LocalIdP:
             import oidc_provider_mock
 
         self.flask_app = oidc_provider_mock.app(access_token_max_age=token_lifetime)
+        _use_local_pages(self.flask_app, self)
         self._storage, server = _internals(self.flask_app)
         _enforce_pkce(server)
         self._server = make_server("127.0.0.1", port, _LocalConveniences(self.flask_app, self),
@@ -99,7 +103,7 @@ class LocalIdP:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="local-idp", daemon=True)
         self._tokens: dict[tuple[Any, ...], str] = {}
-        self._claims: dict[str, dict[str, Any]] = {}
+        self._discovery: dict[str, dict[str, Any]] = {}
         self._mint_lock = threading.Lock()
 
     def start(self) -> None:
@@ -118,7 +122,6 @@ class LocalIdP:
     def register(self, sub: str, claims: dict[str, Any]) -> None:
         """Set the claims of ``sub``'s tokens (over HTTP, the mock's ``PUT /users/{sub}``)."""
         devlogin.register_user(self.issuer, sub, claims)
-        self._claims[sub] = dict(claims)
 
     def id_token(self, email: str, *, sub: str | None = None, email_verified: bool = True,
                  name: str | None = None, extra: dict[str, Any] | None = None,
@@ -132,16 +135,20 @@ class LocalIdP:
         claims = devlogin.person_claims(email, email_verified=email_verified, name=name, extra=extra)
         key = (subject, base_url, client_id, repr(sorted(claims.items())))
         with self._mint_lock:
-            if self._claims.get(subject) != claims:
+            user = self._storage.get_user(subject)
+            if user is None or user.claims != claims:
                 self.register(subject, claims)
             token = self._tokens.get(key)
             if token is None:
-                token = devlogin.sign_in(base_url or self.issuer, subject, client_id=client_id)["id_token"]
+                url = base_url or self.issuer
+                if url not in self._discovery:
+                    self._discovery[url] = devlogin.discovery(url)
+                token = devlogin.sign_in(url, subject, client_id=client_id, config=self._discovery[url])["id_token"]
                 if not {"exp", "iat", "nbf"} & claims.keys():
                     self._tokens[key] = token
             return token
 
-    def expired_id_token(self, email: str, *, ttl: int, **kwargs: Any) -> str:
+    def id_token_with_lifetime(self, email: str, *, ttl: int, **kwargs: Any) -> str:
         """A token the IdP signed with a lifetime of ``ttl`` seconds from now (negative: expired).
 
         The mock lets a user's claims override the token's own, so the person is registered with
@@ -159,6 +166,14 @@ class LocalIdP:
         return token
 
     # -- the sign-in form's convenience ----------------------------------------------------------
+    def person_label(self, sub: str) -> str:
+        """How the sign-in page names a known subject: e-mail and name rather than an opaque id."""
+        user = self._storage.get_user(sub)
+        claims = user.claims if user is not None else {}
+        email, name = claims.get("email"), claims.get("name")
+        label = f"{name} <{email}>" if email and name else str(email or sub)
+        return label if email and sub in (email, devlogin.default_sub(str(email))) else f"{label} ({sub})"
+
     def subject_for_typed(self, typed: str) -> str:
         """The subject a value typed in the sign-in form signs in as (see the module docstring)."""
         typed = typed.strip()
@@ -170,7 +185,6 @@ class LocalIdP:
 
             claims = devlogin.person_claims(typed, email_verified=True, name=typed.split("@", 1)[0])
             self._storage.store_user(User(sub=sub, claims=claims))
-            self._claims[sub] = claims
         return sub
 
 
@@ -184,6 +198,16 @@ def _internals(app: Any) -> tuple[Any, Any]:
     with app.test_request_context("/"):
         app.preprocess_request()
         return flask.g.oidc_provider_mock_storage, flask.g._authlib_authorization_server
+
+
+def _use_local_pages(app: Any, idp: LocalIdP) -> None:
+    """The sign-in page from ``oidc_templates/``: labelled for people (type an e-mail), and without the
+    mock's stylesheet from a CDN (nothing is fetched from the network)."""
+    import jinja2
+
+    app.jinja_loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).with_name("oidc_templates")),
+                                            app.jinja_loader])
+    app.jinja_env.globals["person_label"] = idp.person_label
 
 
 def _enforce_pkce(server: Any) -> None:

@@ -62,10 +62,10 @@ def discovery(idp_url: str) -> dict[str, Any]:
 
 
 def sign_in(idp_url: str, sub: str, *, client_id: str = DEFAULT_CLIENT_ID, scope: str = SCOPE,
-            redirect_uri: str = REDIRECT_URI) -> dict[str, Any]:
+            redirect_uri: str = REDIRECT_URI, config: dict[str, Any] | None = None) -> dict[str, Any]:
     """The token response of an authorization-code + PKCE sign-in as ``sub`` (``id_token`` checked
-    for the nonce we sent)."""
-    config = discovery(idp_url)
+    for the nonce we sent). ``config``: the IdP's discovery document, if already fetched."""
+    config = config or discovery(idp_url)
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)

@@ -8,6 +8,7 @@ browser tests are never skipped.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,14 +60,24 @@ class RecordedPage:
     def __init__(self, page: Any) -> None:
         self.page = page
         self.requests: list[dict[str, Any]] = []
-        page.on("request", lambda r: self.requests.append(
-            {"url": r.url, "method": r.method, "post_data": r.post_data, "headers": r.headers}))
+        page.on("request", self._record)
+
+    def _record(self, request: Any) -> None:
+        try:
+            frame_url = request.frame.url
+        except Exception:  # a request without a frame (none expected here)
+            frame_url = ""
+        self.requests.append({"url": request.url, "method": request.method, "post_data": request.post_data,
+                              "headers": request.headers, "from": frame_url})
 
 
 @pytest.fixture
 def recorded(browser: Any) -> Iterator[RecordedPage]:
     context = browser.new_context(viewport={"width": 1000, "height": 620}, locale="en-GB")
     context.set_default_timeout(15_000)
+    # No network beyond this machine: the stack and the IdP are on loopback (the IdP's own form asks a
+    # CDN for its style sheet; our pages ask nothing of anyone, which the tests check).
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]|localhost[:/])"), lambda route: route.abort())
     page = context.new_page()
     yield RecordedPage(page)
     context.close()

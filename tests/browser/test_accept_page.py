@@ -25,7 +25,7 @@ from tests.browser.helpers import (
     sign_in_at_idp,
     token_of,
 )
-from tests.world import World, eventually
+from tests.world import World
 
 pytestmark = pytest.mark.slow
 
@@ -52,13 +52,12 @@ def open_invitation(page: Any, link: str) -> Any:
     return response
 
 
-def grants_of(world: World, api: Any, email: str) -> dict[str, tuple[str, str]]:
+def active_grants(world: World, api: Any, email: str) -> dict[str, str]:
+    """The member's active grants ({account: role}) as the admin API lists them (only active ones)."""
     r = api.get(f"/businesses/{world.business_id}/members", token=world.admin.token)
     assert r.status_code == 200, r.text
     member = next((m for m in r.json()["members"] if m["email"] == email), None)
-    if member is None:
-        return {}
-    return {g["account_id"]: (g["role"], g["status"]) for g in member.get("grants", [])}
+    return {g["account_id"]: g["role"] for g in member["grants"]} if member else {}
 
 
 # --- the happy paths ---------------------------------------------------------------------------------
@@ -67,13 +66,16 @@ def grants_of(world: World, api: Any, email: str) -> dict[str, tuple[str, str]]:
 def test_invitee_signs_in_and_accepts_access_is_active(
     stack: Any, api: Any, world: World, issuer: str, recorded: Any, caplog: Any, capfd: Any,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)
+    for name in ("infra", "accessflow", "werkzeug"):  # the stack's HTTP servers and the functions, fully
+        caplog.set_level(logging.DEBUG, logger=name)
     page = recorded.page
     inv = invite(world, api, "ben@acme.example", {"acme-tiktok": "Editor", "acme-insta": "Analyst"},
                  name="Ben Okafor")
     link = link_from_outbox(stack, "ben@acme.example")
     token = token_of(link)
 
+    before = business_state(world, api)
     response = open_invitation(page, link)
     assert response.status == 200
     assert page.url.endswith("/accept"), "the token stays in the address bar"
@@ -84,7 +86,7 @@ def test_invitee_signs_in_and_accepts_access_is_active(
     expect_text(page, "table.grants", "Can read analytics")
     expect_text(page, "#invitation", "Alice Admin")
     expect_text(page, "#invitation", "ben@acme.example")
-    assert invitation(world, api, inv["invitation_id"])["status"] == "PENDING", "opening the page consumed it"
+    assert business_state(world, api) == before, "opening the page changed something"
     screenshot(page, "invitee-1-invitation")
 
     page.get_by_role("button", name="Sign in to accept").click()
@@ -93,13 +95,16 @@ def test_invitee_signs_in_and_accepts_access_is_active(
     expect_text(page, "#signed-in", "Signed in as ben@acme.example")
     assert page.url.endswith("/accept")
     screenshot(page, "invitee-2-signed-in")
+    # Tokens live in this tab's sessionStorage only: nothing in localStorage, no cookie.
+    assert page.evaluate("localStorage.length") == 0
+    assert page.context.cookies() == []
+    assert page.evaluate("Object.keys(sessionStorage).some(k => k.startsWith('accessflow.oidc.user.'))")
 
     page.get_by_role("button", name="Accept", exact=True).click()
     expect_text(page, "#outcome", "Your access is active")
     screenshot(page, "invitee-3-active")
     assert stack.wait_execution(inv["execution_arn"])["status"] == "SUCCEEDED"
-    assert grants_of(world, api, "ben@acme.example") == {
-        "acme-tiktok": ("Editor", "ACTIVE"), "acme-insta": ("Analyst", "ACTIVE")}
+    assert active_grants(world, api, "ben@acme.example") == {"acme-tiktok": "Editor", "acme-insta": "Analyst"}
 
     # The link token left the browser only towards our own origin: never to the IdP (the state sent
     # there is oidc-client-ts's random id; the token stays in this tab's sessionStorage).
@@ -108,14 +113,16 @@ def test_invitee_signs_in_and_accepts_access_is_active(
     assert to_idp, "the sign-in went through the IdP"
     for r in to_idp:
         assert token not in r["url"] and token not in (r["post_data"] or ""), r
-    origins = {urlsplit(r["url"]).netloc for r in recorded.requests}
-    assert origins <= {idp, urlsplit(stack.api_url).netloc}, f"third-party requests: {origins}"
-    for r in recorded.requests:
+    ours = urlsplit(stack.api_url).netloc
+    from_our_pages = [r for r in recorded.requests if urlsplit(r["from"]).netloc == ours]
+    origins = {urlsplit(r["url"]).netloc for r in from_our_pages}
+    assert origins <= {idp, ours}, f"third-party requests from our pages: {origins}"
+    for r in from_our_pages:
         assert "referer" not in {k.lower() for k in r["headers"]}, r
     # ... and never reached a log line: the HTTP server's, the function's (Powertools, stdout), the IdP's.
     out, err = capfd.readouterr()
     logged = "\n".join([out, err, *(record.getMessage() for record in caplog.records)])
-    assert "/accept" in logged or caplog.records, "nothing was logged at all: the check would be empty"
+    assert "GET /accept?token=[redacted]" in logged, "the request line of the page is logged, redacted"
     assert token not in logged
 
 
@@ -130,7 +137,7 @@ def test_admin_role_ends_waiting_for_confirmation(stack: Any, api: Any, world: W
     screenshot(page, "invitee-4-waiting-for-confirmation")
     stack.wait_for_state(inv["execution_arn"], "AwaitConfirmation")
     assert invitation(world, api, inv["invitation_id"])["status"] == "ACCEPTED"
-    assert all(status != "ACTIVE" for _, status in grants_of(world, api, "cleo@acme.example").values())
+    assert active_grants(world, api, "cleo@acme.example") == {}
 
 
 def test_keyboard_only_acceptance(stack: Any, api: Any, world: World, issuer: str, page: Any) -> None:
@@ -158,8 +165,7 @@ def test_keyboard_only_acceptance(stack: Any, api: Any, world: World, issuer: st
     page.keyboard.press("Enter")
     expect_text(page, "#outcome", "Your access is active")
     assert stack.wait_execution(inv["execution_arn"])["status"] == "SUCCEEDED"
-    eventually(lambda: grants_of(world, api, "kim@acme.example") == {"acme-insta": ("Moderator", "ACTIVE")},
-               what="Kim's grant active")
+    assert active_grants(world, api, "kim@acme.example") == {"acme-insta": "Moderator"}
 
 
 # --- refusals: each says what happened and what to do, and changes nothing -----------------------------
@@ -189,6 +195,52 @@ def test_wrong_account_is_refused_and_the_invitation_stays_valid(
     expect_text(page, "#signed-in", "Signed in as dana@acme.example")
     page.get_by_role("button", name="Accept", exact=True).click()
     expect_text(page, "#outcome", "Your access is active")
+
+
+def test_unverified_email_is_refused_and_the_invitation_stays_valid(
+    stack: Any, api: Any, world: World, issuer: str, page: Any,
+) -> None:
+    from accessflow import devlogin
+
+    inv = invite(world, api, "uma@acme.example", {"acme-tiktok": "Analyst"}, name="Uma")
+    stack.idp.register(devlogin.default_sub("uma@acme.example"),
+                       devlogin.person_claims("uma@acme.example", email_verified=False))
+    open_invitation(page, link_from_outbox(stack, "uma@acme.example"))
+    page.get_by_role("button", name="Sign in to accept").click()
+    sign_in_at_idp(page, issuer, "uma@acme.example")
+    before = business_state(world, api)
+    page.get_by_role("button", name="Accept", exact=True).click()
+    expect_text(page, "#outcome", "Your e-mail address is not verified")
+    expect_text(page, "#outcome", "Verify your address with your sign-in provider, then sign in again")
+    screenshot(page, "invitee-refused-unverified-email")
+    assert business_state(world, api) == before
+    assert invitation(world, api, inv["invitation_id"])["status"] == "PENDING"
+
+
+def test_reloading_the_tidied_address_shows_the_invitation_again(stack: Any, api: Any, world: World,
+                                                                 page: Any) -> None:
+    invite(world, api, "lou@acme.example", {"acme-tiktok": "Analyst"}, name="Lou")
+    open_invitation(page, link_from_outbox(stack, "lou@acme.example"))
+    assert page.url.endswith("/accept")
+    page.reload()
+    page.locator("#sign-in").wait_for(state="visible")
+    expect_text(page, "#invitation", "lou@acme.example")
+    assert page.url.endswith("/accept")
+
+
+def test_denying_at_the_idp_says_so_and_leads_back(stack: Any, api: Any, world: World, issuer: str,
+                                                   page: Any) -> None:
+    inv = invite(world, api, "nia@acme.example", {"acme-tiktok": "Analyst"}, name="Nia")
+    open_invitation(page, link_from_outbox(stack, "nia@acme.example"))
+    page.get_by_role("button", name="Sign in to accept").click()
+    page.wait_for_url(f"{issuer.rstrip('/')}/**")
+    page.get_by_role("button", name="Deny").click()
+    expect_text(page, "#callback", "Sign-in did not complete")
+    assert "code=" not in page.url and "state=" not in page.url
+    page.get_by_role("link", name="Go back and try again").click()
+    page.locator("#sign-in").wait_for(state="visible")
+    expect_text(page, "#invitation", "nia@acme.example")
+    assert invitation(world, api, inv["invitation_id"])["status"] == "PENDING"
 
 
 def refused_page(page: Any, link: str, status: int, title: str, next_step: str) -> None:

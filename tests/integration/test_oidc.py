@@ -42,6 +42,8 @@ def _authorize(issuer: str, typed: str, challenge: str, *, client_id: str = AUDI
     form = requests.get(config["authorization_endpoint"], params=params, timeout=10)
     assert form.status_code == 200
     assert re.search(r'<input[^>]*name="sub"', form.text) and "Authorize" in form.text
+    assert '<label for="sub">E-mail address</label>' in form.text
+    assert not re.search(r'(src|href)="https?://', form.text), "the sign-in page fetches from the network"
     done = requests.post(config["authorization_endpoint"], params=params, data={"sub": typed},
                          allow_redirects=False, timeout=10)
     assert done.status_code == 302, done.text

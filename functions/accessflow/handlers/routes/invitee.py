@@ -54,7 +54,10 @@ def accept_page(token: Annotated[str | None, Query(max_length=200)] = None) -> R
     try:
         info = onboarding.preview(token, utcnow())
     except NotFound as error:
-        return _refusal(error, title="This invitation link is not valid", next_step=NEXT_STEP)
+        return _refusal(error, title="This invitation link is not valid", next_step=NEXT_STEP,
+                        detail_html="The link may be incomplete, or a newer invitation e-mail replaced it "
+                                    "(each new e-mail makes the previous link stop working). If you have a "
+                                    "newer invitation e-mail, open its link.")
     if info.refusal is not None:
         return _refused_invitation(info, info.refusal)
     return render_page(title=f"Invitation from {info.business}", main=_invitation(info), script="accept.js",

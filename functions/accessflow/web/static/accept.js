@@ -39,10 +39,16 @@
   const acceptButton = document.getElementById("accept");
   const outcome = document.getElementById("outcome");
 
-  function signIn(another) {
+  async function signIn(another) {
     const opts = { login_hint: invited };
     if (another) opts.prompt = "login";
-    return A.signIn(mgr, returnTo, opts);
+    try {
+      await A.signIn(mgr, returnTo, opts);
+    } catch (err) {
+      say("error", "Sign-in could not start",
+        ["The sign-in service did not answer (" + ((err && err.message) || "unknown error") + ").",
+         "Nothing was accepted and the invitation is still valid. Try again in a moment."]);
+    }
   }
 
   async function useAnotherAccount() {
