@@ -165,9 +165,9 @@ export async function reviewView(app) {
       h("td", {}, statusBadge(r.member_status)),
       h("td", {}, r.account_id ? app.accountLabel(index, r.account_id) : "—"),
       h("td", {}, roleBadge(r.role)),
-      h("td", {}, r.invited_by || "—"),
-      h("td", {}, r.confirmed_by || "—"),
-      h("td", {}, when(r.last_change_at), r.last_change_by ? h("div", { class: "muted" }, `by ${r.last_change_by}`) : null,
+      h("td", {}, r.invited_by || r.invited_by_email ? person(r.invited_by_name, r.invited_by_email || r.invited_by) : "—"),
+      h("td", {}, r.confirmed_by || r.confirmed_by_email ? person(r.confirmed_by_name, r.confirmed_by_email || r.confirmed_by) : "—"),
+      h("td", {}, when(r.last_change_at), r.last_change_by ? h("div", { class: "muted" }, "by ", person(r.last_change_by_name, r.last_change_by_email || r.last_change_by)) : null,
         r.last_change_action ? h("div", { class: "action-code" }, r.last_change_action) : null)))));
   return h("section", { "aria-labelledby": "review-title" },
     h("div", { class: "view-head" }, h("h1", { id: "review-title" }, "Access review"), download),

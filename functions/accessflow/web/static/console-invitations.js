@@ -147,7 +147,7 @@ export async function invitationsView(app) {
       h("td", {}, deliveryCell(inv)),
       h("td", {}, h("div", {}, `${inv.send_count || 0}`), inv.last_sent_at ? h("div", { class: "muted" }, "last ", when(inv.last_sent_at)) : null),
       h("td", {}, ["PENDING", "ACCEPTED", "EXPIRED"].includes(inv.status) ? when(inv.expires_at) : "—"),
-      h("td", {}, app.who(people, inv.requested_by, { name: inv.invited_by_name, email: inv.invited_by_email })),
+      h("td", {}, app.who(people, inv.requested_by, { name: inv.inviter_name, email: inv.inviter_email })),
       h("td", { class: "actions-cell" }, actions, resendNote.textContent ? resendNote : null, result));
   });
 
@@ -197,7 +197,7 @@ function queueItem(app, index, people, inv) {
   const result = h("div", { class: "result" });
   const card = h("article", { class: "card queue-item", "aria-labelledby": headingId, dataset: { invitation: inv.invitation_id } },
     h("h2", { id: headingId }, person(inv.display_name, inv.email)),
-    h("p", { class: "muted" }, "Invited by ", app.who(people, inv.requested_by, { name: inv.invited_by_name, email: inv.invited_by_email }),
+    h("p", { class: "muted" }, "Invited by ", app.who(people, inv.requested_by, { name: inv.inviter_name, email: inv.inviter_email }),
       inv.created_at ? [" on ", when(inv.created_at)] : null, "; accepted, waiting for confirmation."));
   if (own) {
     card.append(h("p", { class: "note" }, "This is your own invitation: another Admin of these accounts must confirm it."),

@@ -60,15 +60,22 @@ export async function teamView(app) {
       h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions")))),
     h("tbody", {}, shown.map((m) => {
       const byAccount = new Map(m.grants.map((g) => [g.account_id, g]));
-      const inviters = unique([m.invited_by, ...m.grants.map((g) => g.invited_by)]);
-      const confirmers = unique(m.grants.map((g) => g.confirmed_by));
+      // Who invited / confirmed, by name and e-mail as the API gives them (one line per person).
+      const byActor = (pairs) => {
+        const seen = new Map();
+        for (const [actor, name, email] of pairs) if (actor && !seen.has(actor)) seen.set(actor, { name, email });
+        return [...seen].map(([actor, who]) => app.who(people, actor, who));
+      };
+      const inviters = byActor([[m.invited_by, m.invited_by_name, m.invited_by_email],
+        ...m.grants.map((g) => [g.invited_by, g.invited_by_name, g.invited_by_email])]);
+      const confirmers = byActor(m.grants.map((g) => [g.confirmed_by, g.confirmed_by_name, g.confirmed_by_email]));
       const mine = m.member_id === app.myMemberId;
       return h("tr", {},
         h("th", { scope: "row" }, person(m.display_name, m.email), mine ? h("span", { class: "you" }, " (you)") : null),
         h("td", {}, statusBadge(m.status)),
         accountIds.map((id) => h("td", { class: "role-cell", dataset: { account: id } }, roleBadge(byAccount.get(id)?.role))),
-        h("td", {}, inviters.length ? inviters.map((a) => h("div", {}, app.who(people, a))) : "—"),
-        h("td", {}, confirmers.length ? confirmers.map((a) => h("div", {}, app.who(people, a))) : "—"),
+        h("td", {}, inviters.length ? inviters.map((w) => h("div", {}, w)) : "—"),
+        h("td", {}, confirmers.length ? confirmers.map((w) => h("div", {}, w)) : "—"),
         h("td", {}, h("a", { href: app.href("member", m.member_id), class: "button-link" },
           "Manage", h("span", { class: "visually-hidden" }, ` ${m.display_name || m.email}`))));
     })));
@@ -115,7 +122,7 @@ export async function memberView(app) {
     h("dt", {}, "E-mail"), h("dd", {}, member.email),
     h("dt", {}, "Status"), h("dd", {}, statusBadge(member.status)),
     member.employee_id ? [h("dt", {}, "Employee id"), h("dd", {}, member.employee_id)] : null,
-    h("dt", {}, "Invited by"), h("dd", {}, app.who(people, member.invited_by)),
+    h("dt", {}, "Invited by"), h("dd", {}, app.who(people, member.invited_by, { name: member.invited_by_name, email: member.invited_by_email })),
     h("dt", {}, "Member since"), h("dd", {}, when(member.created_at)));
 
   const leaving = ["OFFBOARDING", "REMOVED"].includes(member.status) || justStarted.has(member.member_id);
