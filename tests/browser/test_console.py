@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -22,8 +23,9 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import screenshot, sign_in_at_idp
 from tests.e2e.people import set_role, wait_sent
-from tests.world import Person, World, bind_store, invitation_link_token
+from tests.world import Person, World, bind_store, eventually, invitation_link_token
 
+expect.set_options(timeout=15_000)  # two shared cores: a view's three API reads can take seconds
 BUSINESS = "acme"
 ACCOUNTS = [("tiktok-main", "TikTok @acme", "tiktok"), ("instagram", "Instagram @acme", "instagram"),
             ("meta-ads", "Meta Ads", "meta-ads")]
@@ -179,7 +181,11 @@ def test_resend_shows_the_cooldown_then_sends_and_revoke_kills_the_link(
     invitations = api.get(f"/businesses/{BUSINESS}/invitations", token=world.admin.token).json()["invitations"]
     erin = next(i for i in invitations if i["email"] == "erin@acme.example")
     wait_sent(world, api, erin["invitation_id"])
+    typo = bounced_invitation(world, api, stack, "typo@exmaple.com", "550 5.1.1 user unknown")
     view(page, "invitations")
+    bounced = page.locator(f'tr[data-invitation="{typo}"]')
+    expect(bounced).to_contain_text("Not delivered")
+    expect(bounced).to_contain_text("550 5.1.1 user unknown")
     row = page.locator(f'tr[data-invitation="{erin["invitation_id"]}"]')
     resend = row.get_by_role("button", name=re.compile("^Resend"))
     expect(row.locator(".resend-note")).to_contain_text(re.compile(r"4 sends left · next send possible in \d+ s"))
@@ -202,6 +208,25 @@ def test_resend_shows_the_cooldown_then_sends_and_revoke_kills_the_link(
     expect(page.locator(f'tr[data-invitation="{erin["invitation_id"]}"]')).to_contain_text("Revoked")
     r = api.get(f"/businesses/{BUSINESS}/invitations/{erin['invitation_id']}", token=world.admin.token).json()
     assert r["status"] == "REVOKED"
+
+
+def bounced_invitation(world: World, api: Any, stack: Any, email: str, diagnostic: str) -> str:
+    """An invitation whose e-mail bounced: SES's bounce notification published on the template's
+    topic, as SES would (moto never bounces)."""
+    r = api.post(f"/businesses/{world.business_id}/invitations", token=world.admin.token,
+                 json={"email": email, "display_name": "Typo Address",
+                       "grants": [{"account_id": "instagram", "role": "Analyst"}]})
+    assert r.status_code == 201, r.text
+    invitation_id = str(r.json()["invitation_id"])
+    wait_sent(world, api, invitation_id)
+    tags = {"kind": ["invitation"], "business_id": [world.business_id], "invitation_id": [invitation_id]}
+    stack.client("sns").publish(TopicArn=stack.topics["MailEventsTopic"], Message=json.dumps({
+        "eventType": "Bounce", "mail": {"messageId": "m-1", "tags": tags},
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "NoEmail",
+                   "bouncedRecipients": [{"emailAddress": email, "diagnosticCode": diagnostic}]}}))
+    eventually(lambda: api.get(f"/businesses/{world.business_id}/invitations/{invitation_id}",
+                               token=world.admin.token).json()["delivery"] == "FAILED", what="bounce recorded")
+    return invitation_id
 
 
 def test_change_a_role_and_the_last_admin_refusal_is_explained_inline(console: Any, world: World, api: Any) -> None:

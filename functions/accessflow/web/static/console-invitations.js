@@ -25,7 +25,7 @@ function deliveryCell(inv) {
       inv.delivery_reason ? h("p", { class: "reason" }, inv.delivery_reason) : null,
       h("p", { class: "hint" }, "Check the address; revoke and invite again with the right one."));
   }
-  return h("span", {}, label);
+  return h("div", {}, label, inv.last_sent_at ? h("div", { class: "muted" }, when(inv.last_sent_at)) : null);
 }
 
 function grantsList(app, index, grants) {
@@ -92,6 +92,7 @@ export async function invitationsView(app) {
     };
     if (inv.status === "PENDING") {
       const { sendsLeft, availableAt } = resendInfo(inv, policy);
+      const sent = `sent ${inv.send_count === 1 ? "once" : `${inv.send_count} times`}`;
       const resend = h("button", { type: "button" }, "Resend", h("span", { class: "visually-hidden" }, ` invitation to ${who}`));
       const update = () => {
         const wait = availableAt ? availableAt.getTime() - Date.now() : 0;
@@ -103,10 +104,10 @@ export async function invitationsView(app) {
           resendNote.textContent = `Sent ${inv.send_count || 0} times: no sends left. Revoke it and invite again if needed.`;
         } else if (wait > 0) {
           resend.disabled = true;
-          resendNote.textContent = `${sendsLeft} send${sendsLeft === 1 ? "" : "s"} left · next send possible in ${remaining(wait)}`;
+          resendNote.textContent = `${sent} · ${sendsLeft} send${sendsLeft === 1 ? "" : "s"} left · next send possible in ${remaining(wait)}`;
         } else {
           resend.disabled = false;
-          resendNote.textContent = `${sendsLeft} send${sendsLeft === 1 ? "" : "s"} left · can be sent again now`;
+          resendNote.textContent = `${sent} · ${sendsLeft} send${sendsLeft === 1 ? "" : "s"} left · can be sent again now`;
         }
         return wait > 0 && sendsLeft > 0;
       };
@@ -145,7 +146,6 @@ export async function invitationsView(app) {
       h("td", {}, grantsList(app, index, inv.final_grants || inv.grants)),
       h("td", {}, statusCell(inv)),
       h("td", {}, deliveryCell(inv)),
-      h("td", {}, h("div", {}, `${inv.send_count || 0}`), inv.last_sent_at ? h("div", { class: "muted" }, "last ", when(inv.last_sent_at)) : null),
       h("td", {}, ["PENDING", "ACCEPTED", "EXPIRED"].includes(inv.status) ? when(inv.expires_at) : "—"),
       h("td", {}, app.who(people, inv.requested_by, { name: inv.inviter_name, email: inv.inviter_email })),
       h("td", { class: "actions-cell" }, actions, resendNote.textContent ? resendNote : null, result));
@@ -154,7 +154,7 @@ export async function invitationsView(app) {
   const table = invitations.length ? h("div", { class: "table-wrap" }, h("table", { class: "grid invitations" },
     h("caption", {}, filter ? `Invitations: ${STATUS_PLAIN[filter]} (${invitations.length})` : `All invitations, newest first (${invitations.length})`),
     h("thead", {}, h("tr", {},
-      ["Invitee", "Roles offered", "Status", "Delivery", "Sends", "Expires", "Invited by", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
+      ["Invitee", "Roles offered", "Status", "Delivery (last sent)", "Expires", "Invited by", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, rows))) : h("p", { class: "empty" }, filter ? "No invitation with this status." : "No invitations yet.");
 
   const section = h("section", { "aria-labelledby": "inv-title" },
