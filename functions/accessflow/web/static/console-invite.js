@@ -44,6 +44,9 @@ export async function inviteView(app) {
     f.input.addEventListener(f.input.tagName === "SELECT" ? "change" : "input", () => setFieldError(f, null));
   }
   grantsSet.addEventListener("change", () => { grantsError.hidden = true; });
+  const clearSummary = () => { if (formMessage.querySelector(".problem")) replace(formMessage); };
+  form.addEventListener("input", clearSummary);
+  form.addEventListener("change", clearSummary);
 
   const clearErrors = () => {
     for (const f of [email, name, employee, ...roleFields.values()]) setFieldError(f, null);
