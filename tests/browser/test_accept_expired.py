@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 from tests.browser.helpers import business_state, invitation, invite, link_from_outbox, make_business, screenshot
 
@@ -29,4 +30,6 @@ def test_expired_link_says_so_and_changes_nothing(stack: Any, api: Any, page: An
     assert page.locator("#sign-in").count() == 0
     assert page.url.endswith("/accept"), "the token stays in the address bar"
     screenshot(page, "invitee-refused-expired")
+    serious = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
     assert business_state(world, api) == before

@@ -34,6 +34,10 @@ def test_csp_allows_only_this_origin_and_the_issuer() -> None:
                       "base-uri 'none'"):
         assert directive in csp
     assert "unsafe" not in csp
+    cognito = pages.content_security_policy("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc",
+                                            ["https://signin.auth.eu-west-1.amazoncognito.com"])
+    assert ("connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com "
+            "https://signin.auth.eu-west-1.amazoncognito.com;") in cognito
     headers = pages.security_headers("https://login.example.com/")
     assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Content-Type-Options"] == "nosniff"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -70,15 +71,16 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(issuer: str) -> str:
-    idp = origin(issuer)
+def content_security_policy(issuer: str, endpoints: Sequence[str] = ()) -> str:
+    """``endpoints``: more IdP origins the page's script calls (a token endpoint off the issuer's origin)."""
+    idp = " ".join(dict.fromkeys([origin(issuer), *(origin(e) for e in endpoints)]))
     return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             f"connect-src 'self' {idp}; form-action 'self' {idp}; frame-ancestors 'none'; base-uri 'none'")
 
 
-def security_headers(issuer: str) -> dict[str, str]:
+def security_headers(issuer: str, endpoints: Sequence[str] = ()) -> dict[str, str]:
     return {
-        "Content-Security-Policy": content_security_policy(issuer),
+        "Content-Security-Policy": content_security_policy(issuer, endpoints),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
@@ -88,6 +90,7 @@ def security_headers(issuer: str) -> dict[str, str]:
 
 def render(
     *, title: str, main: str, script: str, issuer: str, client_id: str, status: int = 200, page: str = "",
+    endpoints: Sequence[str] = (),
 ) -> Response[str]:
     """A whole page: ``main`` is trusted HTML the caller built with :func:`escape` around every value;
     ``script`` is the page's own asset (e.g. ``accept.js``), loaded after the shared ones."""
@@ -109,5 +112,5 @@ def render(
         '<footer class="site"><p>AccessFlow: access to your business\'s accounts, with an audit trail.</p></footer>'
         "</body></html>\n"
     )
-    return Response(status_code=status, content_type=HTML, body=body, headers=security_headers(issuer))
+    return Response(status_code=status, content_type=HTML, body=body, headers=security_headers(issuer, endpoints))
 

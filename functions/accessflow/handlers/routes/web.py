@@ -20,7 +20,8 @@ def render_page(*, title: str, main: str, script: str, status: int = 200, page: 
     """A page with the shared shell, the security headers and the OIDC settings (issuer, client id)."""
     config = settings()
     return pages.render(title=title, main=main, script=script, issuer=config.oidc_issuer,
-                        client_id=config.oidc_client_id, status=status, page=page)
+                        client_id=config.oidc_client_id, status=status, page=page,
+                        endpoints=config.oidc_endpoint_origins.split())
 
 
 @app.get("/assets/<file>", responses={  # type: ignore[arg-type]
