@@ -119,6 +119,11 @@ def test_retire_is_refused_while_in_use_then_done_and_the_account_is_closed(worl
     assert api.patch(f"/businesses/{b}/accounts/old-ads", token=world.admin.token,
                      json={"display_name": "x"}).status_code == 403
     assert _add(world, api, "old-ads", "Again").status_code == 409
+    invite = api.post(f"/businesses/{b}/invitations", token=world.admin.token, json={
+        "email": "late-joiner@example.com", "display_name": "Late",
+        "grants": [{"account_id": "old-ads", "role": "Editor"}, {"account_id": "acct-1", "role": "Editor"}]})
+    assert invite.status_code == 409 and invite.json()["type"].endswith("/account-retired"), invite.text
+    assert invite.json()["accounts"] == ["old-ads"]
     world.hr_joiner("joiner-old@example.com", [{"account_id": "old-ads", "role": "Editor"}])
     rejected = eventually(lambda: [e for e in audit(world, api) if e["action"] == "onboarding.rejected"
                                    and "retired" in (e["reason"] or "")], what="the rejection")

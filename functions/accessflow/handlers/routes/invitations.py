@@ -34,6 +34,7 @@ from accessflow.usecases import invitations, onboarding
 def invite(business_id: str, body: Annotated[InviteBody, Body()]) -> Response[str]:
     """Invite someone by e-mail with a role per account (the caller must be Admin of each account)."""
     me = caller_member(business_id)
+    invitations.refuse_retired(business_id, [g.account_id for g in body.grants])
     rules.require_admin_of(store.roles_of(business_id, me.member_id), [g.account_id for g in body.grants])
     key = app.current_event.headers.get("idempotency-key")
     invitation_id = onboarding.invitation_id_for(business_id, f"api:{key}") if key else None
