@@ -64,28 +64,25 @@ export async function invitationsView(app) {
     const actions = h("div", { class: "actions" });
     const resendNote = h("p", { class: "hint resend-note" });
     const who = inv.display_name || inv.email;
-    const act = async (button, label, doIt) => {
+    /** Run an action; its result (or refusal) appears in this row, and focus moves to it. */
+    const act = async (button, doIt) => {
       button.disabled = true;
       replace(result);
       try {
         const message = await doIt();
         app.invalidate();
         await app.rerender();
-        const row = document.querySelector(`tr[data-invitation="${CSS.escape(inv.invitation_id)}"] .result`)
-          || document.querySelector(`tr[data-invitation] .result`);
         announce(message);
         const target = document.querySelector(`tr[data-invitation="${CSS.escape(inv.invitation_id)}"] .result`);
         if (target) {
           replace(target, noteBox(message));
           focusOn(target.firstChild);
-        } else if (row) {
-          focusOn(row);
         }
       } catch (error) {
         if (!(error instanceof api.ApiProblem)) throw error;
         button.disabled = false;
         const p = { ...error.problem };
-        if (error.problem.retry_after && !/\d+ ?s/.test(p.detail || "")) p.detail = `${p.detail || ""} Try again in ${remaining(error.problem.retry_after * 1000)}.`.trim();
+        if (p.retry_after && !/\d+ ?s\b/.test(p.detail || "")) p.detail = `${p.detail || ""} Try again in ${remaining(p.retry_after * 1000)}.`.trim();
         replace(result, problemBox(p));
         focusOn(result.firstChild);
       }
@@ -112,7 +109,7 @@ export async function invitationsView(app) {
         return wait > 0 && sendsLeft > 0;
       };
       if (update()) timers.push(update);
-      resend.addEventListener("click", () => act(resend, "resend", async () => {
+      resend.addEventListener("click", () => act(resend, async () => {
         await api.post(api.biz(app.businessId, "invitations", inv.invitation_id, "resend"));
         return `Invitation to ${who} sent again with a new link; the previous link no longer works.`;
       }));
@@ -125,7 +122,7 @@ export async function invitationsView(app) {
         replace(result, ask);
         yes.focus();
         no.addEventListener("click", () => { replace(result); revoke.focus(); });
-        yes.addEventListener("click", () => act(yes, "revoke", async () => {
+        yes.addEventListener("click", () => act(yes, async () => {
           await api.post(api.biz(app.businessId, "invitations", inv.invitation_id, "revoke"), {});
           return `Invitation to ${who} revoked; its link no longer works.`;
         }));
@@ -133,7 +130,7 @@ export async function invitationsView(app) {
       actions.append(resend, " ", revoke);
     } else if (inv.status === "EXPIRED") {
       const reissue = h("button", { type: "button" }, "Re-issue", h("span", { class: "visually-hidden" }, ` invitation to ${who}`));
-      reissue.addEventListener("click", () => act(reissue, "reissue", async () => {
+      reissue.addEventListener("click", () => act(reissue, async () => {
         await api.post(api.biz(app.businessId, "invitations", inv.invitation_id, "reissue"));
         return `A new invitation was sent to ${who} with the same roles.`;
       }));
