@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
 export TZ := UTC
 
-.PHONY: install demo test lint typecheck unit integration e2e bench serve openapi clean
+.PHONY: install demo test lint typecheck unit integration e2e browser bench serve openapi clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,8 +39,13 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
 
+# The browser tests (tests/browser) drive a real Chromium: .ci/ensure-chromium finds or installs one
+# (CHROMIUM, PATH, Debian's chromium, playwright install) or fails, so they never skip.
 test: lint typecheck
-	$(BIN)/pytest -q -n 2 tests
+	CHROMIUM="$$(PY=$(BIN)/python ./.ci/ensure-chromium)" && export CHROMIUM && $(BIN)/pytest -q -n 2 tests
+
+browser: $(STAMP)
+	CHROMIUM="$$(PY=$(BIN)/python ./.ci/ensure-chromium)" && export CHROMIUM && $(BIN)/pytest -q tests/browser
 
 # Regenerate the committed OpenAPI document from the app's routes (a test keeps it equal to GET /openapi.json).
 openapi: $(STAMP)

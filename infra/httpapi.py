@@ -30,6 +30,14 @@ from urllib.request import urlopen
 LOG = logging.getLogger("infra.httpapi")
 
 _FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
+# Query parameters that carry secrets (the invitation link's token=...): never logged.
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:token|code|state|access_token|id_token)=)[^&\s]+")
+
+
+def redact_secrets(text: str) -> str:
+    """A request line or URL without the values of secret query parameters."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + "[redacted]", text)
+
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
                "application/x-www-form-urlencoded", "+json", "+xml")
 
@@ -220,7 +228,7 @@ class HttpApiServer:
             protocol_version = "HTTP/1.1"
 
             def log_message(self, format: str, *args: Any) -> None:
-                LOG.debug("%s " + format, self.address_string(), *args)
+                LOG.debug("%s " + format, self.address_string(), *(redact_secrets(str(a)) for a in args))
 
             def _handle(self) -> None:
                 server.handle(self)

@@ -51,6 +51,12 @@ class EmailMismatch(Forbidden):
     slug, title = "email-mismatch", "This invitation was sent to another e-mail address"
 
 
+class EmailNotVerified(EmailMismatch):
+    """The login has no verified e-mail: a different next step (verify it at the IdP) than a mismatch."""
+
+    slug, title = "email-not-verified", "Your e-mail address is not verified"
+
+
 class NotFound(DomainError):
     status, slug, title = 404, "not-found", "Not found"
 
@@ -93,6 +99,16 @@ class UnknownBusiness(NotFound):
 
 class UnknownAccount(InvalidInput):
     slug, title = "unknown-account", "Unknown account"
+
+
+class AccountRetired(Conflict):
+    slug, title = "account-retired", "The account is retired"
+
+
+class AccountInUse(Conflict):
+    """Retiring an account someone still holds or is invited to: the problem lists what to revoke."""
+
+    slug, title = "account-in-use", "The account still has members or invitations"
 
 
 # --- Workflow signals. Step Functions Catch clauses match these class names. ---------------------

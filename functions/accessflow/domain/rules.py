@@ -14,6 +14,7 @@ from accessflow.domain.errors import (
     AdminLimitReached,
     AlreadyUsed,
     EmailMismatch,
+    EmailNotVerified,
     Forbidden,
     Gone,
     LastAdmin,
@@ -42,16 +43,9 @@ def check_acceptable(
 ) -> None:
     """May this caller accept this invitation now? Order matters: state before identity, so a used
     or expired link says so to anyone holding it, and a wrong login never consumes the link."""
-    if status in (InvitationStatus.ACCEPTED, InvitationStatus.CONFIRMED, InvitationStatus.REJECTED):
-        raise AlreadyUsed("This invitation has already been accepted.")
-    if status is InvitationStatus.REVOKED:
-        raise Gone("This invitation was revoked by an administrator.", reason="revoked")
-    if status is InvitationStatus.EXPIRED or expires_at <= now:
-        raise Gone(
-            "This invitation has expired. Ask an administrator to send it again.", reason="expired"
-        )
+    check_open(status=status, expires_at=expires_at, now=now)
     if not caller_email or not caller_email_verified:
-        raise EmailMismatch(
+        raise EmailNotVerified(
             "Your login has no verified e-mail address. Sign in with the verified address the "
             "invitation was sent to."
         )
@@ -59,6 +53,18 @@ def check_acceptable(
         raise EmailMismatch(
             "You are signed in with a different e-mail address than the one this invitation was "
             "sent to. Sign in with the invited address; the invitation stays valid for it."
+        )
+
+
+def check_open(*, status: InvitationStatus, expires_at: datetime, now: datetime) -> None:
+    """Can anyone still accept this invitation (whoever they are)? The accept page asks this too."""
+    if status in (InvitationStatus.ACCEPTED, InvitationStatus.CONFIRMED, InvitationStatus.REJECTED):
+        raise AlreadyUsed("This invitation has already been accepted.")
+    if status is InvitationStatus.REVOKED:
+        raise Gone("This invitation was revoked by an administrator.", reason="revoked")
+    if status is InvitationStatus.EXPIRED or expires_at <= now:
+        raise Gone(
+            "This invitation has expired. Ask an administrator to send it again.", reason="expired"
         )
 
 

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist
 from accessflow.domain.model import GrantStatus, MemberStatus
 from accessflow.domain.roles import Role
 from accessflow.store.models import AccountItem, GrantItem, InvitationItem, MemberItem, OffboardingItem
-from accessflow.store.repository import AuditDraft, ConditionFailed, Context, Tx, _iso, biz_pk
+from accessflow.store.repository import AuditDraft, ConditionFailed, Context, Tx, _actor_identity, _iso, biz_pk
 
 #: TransactWriteItems takes at most 100 items.
 MAX_TX_ITEMS = 100
@@ -60,6 +60,8 @@ def claim_offboarding(
         pk=biz_pk(b), sk=offboard_sk(m), business_id=b, member_id=m, offboarding_id=uuid.uuid4().hex,
         status=IN_PROGRESS, source=source, requested_by=requested_by, reason=reason, started_at=now,
     )
+    # who asked, as they are now: the workflow's later audit entries name them the same way
+    item.requester_email, item.requester_name = _actor_identity(b, ctx)
     condition = (OffboardingItem.pk.does_not_exist() if previous_id is None
                  else OffboardingItem.offboarding_id == previous_id)
     tx = Tx(b, ctx, now)

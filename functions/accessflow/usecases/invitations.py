@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from accessflow.adapters.mailer import Mailer
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import rules
-from accessflow.domain.errors import Conflict, InvalidInput, NotFound, UnknownBusiness
+from accessflow.domain.errors import AccountRetired, Conflict, InvalidInput, NotFound, UnknownBusiness
 from accessflow.domain.model import InvitationStatus
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.store import repository as store
@@ -139,3 +139,14 @@ def change_policy(business_id: str, changes: dict[str, Any], *, ctx: store.Conte
     if policy != current:
         store.update_policy(business, policy, ctx, now)
     return policy
+
+
+def refuse_retired(business_id: str, account_ids: list[str]) -> None:
+    """Nobody is invited to a retired account: said plainly (409 ``account-retired`` naming them)
+    rather than as the 403 its lack of Admins would otherwise give. The invitation's transaction
+    enforces the same rule against a retirement that lands meanwhile."""
+    retired = sorted({a for a in account_ids
+                      if (account := store.get_account(business_id, a)) is not None and store.is_retired(account)})
+    if retired:
+        raise AccountRetired(f"Account(s) {', '.join(retired)} are retired; nobody can be invited to them.",
+                             accounts=retired)

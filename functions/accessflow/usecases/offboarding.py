@@ -32,6 +32,8 @@ class Requester:
     source: str  # "hr" | "api"
     requested_by: str
     reason: str
+    email: str | None = None  # the requesting member's e-mail and name (API), for the audit trail
+    name: str | None = None
 
     @property
     def actor(self) -> str:
@@ -95,7 +97,8 @@ def start(
     """Start the member's offboarding, or return the one already under way (or done): one
     offboarding per membership however many requests race. The execution is named after the
     offboarding record, so starting it again (a retry after a crash) starts nothing new."""
-    ctx = store.Context(actor=requester.actor, request_id=request_id, reason=requester.reason)
+    ctx = store.Context(actor=requester.actor, request_id=request_id, reason=requester.reason,
+                        actor_email=requester.email, actor_name=requester.name)
     for _ in range(3):
         existing = off_store.get_offboarding(member.business_id, member.member_id)
         if existing is not None and (
@@ -148,8 +151,11 @@ def _record(business_id: str, member_id: str, offboarding_id: str) -> Offboardin
 
 
 def task_context(item: OffboardingItem, execution_arn: str | None) -> store.Context:
+    """The workflow acts for whoever asked: their id, and their e-mail and name as recorded when they
+    asked (``claim_offboarding``)."""
     requester = Requester(item.source, item.requested_by, item.reason)
-    return store.Context(actor=requester.actor, execution_arn=execution_arn, reason=item.reason)
+    return store.Context(actor=requester.actor, execution_arn=execution_arn, reason=item.reason,
+                         actor_email=item.requester_email, actor_name=item.requester_name)
 
 
 def mark(business_id: str, member_id: str, offboarding_id: str, *, execution_arn: str | None,

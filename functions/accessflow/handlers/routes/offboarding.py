@@ -29,7 +29,8 @@ def offboard(business_id: str, member_id: str, body: Annotated[OffboardBody, Bod
     me = caller_member(business_id)
     member = offboarding.require_member(business_id, member_id)
     offboarding.authorize_admin(store.roles_of(business_id, me.member_id), member)
-    requester = offboarding.Requester("api", f"member:{me.member_id}", body.reason)
+    requester = offboarding.Requester("api", f"member:{me.member_id}", body.reason, email=me.email,
+                                      name=me.display_name)
     item = offboarding.start(member, requester, workflow=workflow(),
                              state_machine_arn=settings().offboarding_state_machine_arn, now=utcnow(),
                              request_id=app.current_event.request_context.request_id,
