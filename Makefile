@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
 export TZ := UTC
 
-.PHONY: install demo test lint typecheck unit integration e2e bench serve openapi clean
+.PHONY: install demo test lint typecheck unit integration e2e bench serve openapi clean stress-offboarding
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,10 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m infra.bench
+
+# The offboarding fault tests 20 times in a row (not part of `make test`): python -m infra.stress --help
+stress-offboarding: $(STAMP)
+	$(BIN)/python -m infra.stress --rounds 20
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .ruff_cache .pytest_cache

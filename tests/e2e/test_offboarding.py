@@ -246,6 +246,48 @@ def test_verify_finding_a_grant_left_fails_the_execution_visibly(
     assert {"OffboardingVerificationFailed", "ExecutionsFailed"} <= {a["MetricName"] for a in alarms}
 
 
+def test_revoke_racing_a_grant_change_logs_why_and_converges(
+    stack: Any, api: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another change revokes acct-2 between RevokeChunk's read and its transaction: DynamoDB cancels
+    it; the log says which item and which condition (never a value); the step re-reads and finishes."""
+    import json
+
+    from accessflow.adapters.clock import utcnow
+    from accessflow.observability import logger
+    from accessflow.store import offboarding as off_store
+    from accessflow.store import repository as store
+
+    world = make_world(stack, accounts=3)
+    member_id = active_member(world, api, f"raced-{uuid.uuid4().hex[:6]}@example.com", ["acct-1", "acct-2"])
+    real = off_store.revoke_grants
+    raced: list[str] = []
+
+    def racing(grants: Any, *args: Any, **kwargs: Any) -> int:
+        if not raced:
+            other = [g for g in grants if g.account_id == "acct-2"]
+            raced.append("acct-2")
+            real(other, "another-change", store.Context(actor="member:racer"), utcnow())
+        return real(grants, *args, **kwargs)
+
+    monkeypatch.setattr(off_store, "revoke_grants", racing)
+    caplog.clear()
+    hr_leaver(world, member_id=member_id)
+    execution = finished(world, member_id)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert member_status(world, member_id) == "REMOVED" and active_accounts(world, member_id) == []
+    lines = [json.loads(logger.registered_formatter.format(r)) for r in caplog.records
+             if r.getMessage() == "transaction cancelled" and r.transaction["business_id"] == world.business_id]
+    assert len(lines) == 1, lines
+    tx = lines[0]["transaction"]
+    assert tx["outcome"] == "ConditionFailed" and tx["execution_arn"] == execution["executionArn"]
+    assert tx["actor"] == "hr:workday" and tx["items"] == 4  # two grants, each with its audit entry
+    assert tx["cancelled"] == [{"item": "grant:acct-2", "type": "GrantItem", "key": "BIZ#/GRANT#",
+                                "operation": "update", "code": "ConditionalCheckFailed",
+                                "condition": "status = :0", "message": "condition not met"}]
+
+
 # --- 3. idempotency ---------------------------------------------------------------------------------
 
 
