@@ -47,6 +47,10 @@ class Forbidden(DomainError):
     status, slug, title = 403, "forbidden", "Not allowed"
 
 
+class MfaRequired(Forbidden):
+    slug, title = "mfa-required", "Multi-factor authentication required"
+
+
 class EmailMismatch(Forbidden):
     slug, title = "email-mismatch", "This invitation was sent to another e-mail address"
 
