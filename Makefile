@@ -22,10 +22,18 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/python -m infra.serve
 
-lint: $(STAMP)
+# checkov lives in its own virtualenv: it pins boto3==1.35.49, networkx<2.7 and packaging<24, which
+# would downgrade the project's own (pyproject.toml's [checkov] extra records the version).
+CHECKOV := .local/checkov/bin/checkov
+$(CHECKOV):
+	$(PY) -m venv .local/checkov
+	.local/checkov/bin/pip install --quiet 'checkov==3.3.30'
+
+lint: $(STAMP) $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/statelint workflows/*.asl.json
+	$(CHECKOV) --config-file .checkov.yaml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
