@@ -332,23 +332,6 @@ class HttpApiServer:
         status, headers, cookies, body = self._response(result)
         return self._send(req, status, headers, body, cookies)
 
-    def _throttled(self, req: BaseHTTPRequestHandler, route: Route, path: str, wait: float) -> None:
-        """429 before the authorizer and the function, as API Gateway throttles. API Gateway's own body
-        is ``{"message":"Too Many Requests"}`` (no Retry-After); locally the answer is the product's
-        problem+json with ``Retry-After``, so clients and tests see what to do. The path, never the
-        query string (a link token), is echoed."""
-        assert route.throttle is not None
-        retry_after = max(1, math.ceil(wait))
-        problem = {
-            "type": "https://accessflow.dev/problems/too-many-requests", "title": "Too many requests",
-            "status": 429, "instance": path, "retry_after": retry_after,
-            "detail": f"{route.route_key} takes at most {route.throttle.rate:g} requests per second (bursts of "
-                      f"{route.throttle.burst}); try again in {retry_after} s.",
-        }
-        LOG.info("throttled %s", route.route_key)
-        self._send(req, 429, {"content-type": "application/problem+json", "retry-after": str(retry_after)},
-                   json.dumps(problem).encode())
-
     def _authorize(self, req: BaseHTTPRequestHandler, authorizer: JwtAuthorizer) -> dict[str, Any] | None:
         import jwt
 
@@ -462,3 +445,20 @@ class HttpApiServer:
         req.end_headers()
         if req.command != "HEAD":
             req.wfile.write(body)
+
+    def _throttled(self, req: BaseHTTPRequestHandler, route: Route, path: str, wait: float) -> None:
+        """429 before the authorizer and the function, as API Gateway throttles. API Gateway's own body
+        is ``{"message":"Too Many Requests"}`` (no Retry-After); locally the answer is the product's
+        problem+json with ``Retry-After``, so clients and tests see what to do. The path, never the
+        query string (a link token), is echoed."""
+        assert route.throttle is not None
+        retry_after = max(1, math.ceil(wait))
+        problem = {
+            "type": "https://accessflow.dev/problems/too-many-requests", "title": "Too many requests",
+            "status": 429, "instance": path, "retry_after": retry_after,
+            "detail": f"{route.route_key} takes at most {route.throttle.rate:g} requests per second (bursts of "
+                      f"{route.throttle.burst}); try again in {retry_after} s.",
+        }
+        LOG.info("throttled %s", route.route_key)
+        self._send(req, 429, {"content-type": "application/problem+json", "retry-after": str(retry_after)},
+                   json.dumps(problem).encode())
