@@ -187,6 +187,37 @@ def cmd_offboard(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     return result, table([result], [k for k in result if not isinstance(result[k], dict | list)][:8])
 
 
+ATTEMPT_COLUMNS = ("attempt", "started_at", "source", "requested_by", "reason", "outcome", "ended_at", "error")
+
+
+def _offboarding_text(result: dict[str, Any]) -> str:
+    head = table([result], ("offboarding_id", "member_id", "status", "attempt", "reason", "started_at",
+                            "completed_at"))
+    return head + "\n\nattempts:\n" + table(result.get("attempts") or [], ATTEMPT_COLUMNS)
+
+
+def cmd_offboarding(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    result = client.call("GET", f"{_b(args)}/members/{_q(_member_id(client, args))}/offboarding")
+    return result, _offboarding_text(result)
+
+
+def cmd_rerun_offboarding(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    path = f"{_b(args)}/members/{_q(_member_id(client, args))}/offboarding/rerun"
+    result = client.call("POST", path, body={"reason": args.reason})
+    return result, _offboarding_text(result)
+
+
+def cmd_policy(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    changes: dict[str, Any] = {}
+    if args.invitation_lifetime_days is not None:
+        changes["invitation_lifetime_days"] = args.invitation_lifetime_days
+    if args.require_mfa_for_admins is not None:
+        changes["require_mfa_for_admins"] = args.require_mfa_for_admins == "on"
+    path = f"{_b(args)}/policy"
+    result = client.call("PATCH", path, body=changes) if changes else client.call("GET", path)
+    return result, table([{"setting": k, "value": v} for k, v in result.items()], ("setting", "value"))
+
+
 def cmd_audit(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     query = {"member_id": args.member_id, "action": args.action, "since": args.since, "until": args.until,
              "limit": args.limit}
@@ -378,6 +409,25 @@ def parser() -> argparse.ArgumentParser:
             "revoked.", "Runs the offboarding workflow; the receipt lists what was removed.", cmd_offboard)
     p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
     p.add_argument("--reason", required=True, help="why (kept on the receipt and the audit trail)")
+
+    p = add("offboarding", "Show a member's offboarding: status, receipt and every attempt.",
+            "Needs Admin on at least one account.", cmd_offboarding)
+    p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
+
+    p = add("rerun-offboarding", "Re-run a FAILED offboarding once its cause is fixed.",
+            "The same offboarding gets a new attempt (recorded with who, when, why and its outcome); grants "
+            "an earlier attempt revoked are not revoked again. Needs Admin on every account the member still "
+            "holds.", cmd_rerun_offboarding)
+    p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
+    p.add_argument("--reason", required=True, help="what was fixed (kept on the attempt and the audit trail)")
+
+    p = add("policy", "Show the business's policy, or change it.",
+            "Changing it needs Admin on every account of the business. --require-mfa-for-admins on makes "
+            "every admin route refuse a login without multi-factor authentication (your own login must "
+            "have used MFA to turn it on).", cmd_policy)
+    p.add_argument("--invitation-lifetime-days", type=int, help="how long an invitation link works (1-30)")
+    p.add_argument("--require-mfa-for-admins", choices=["on", "off"],
+                   help="refuse admin requests whose login did not use multi-factor authentication")
 
     p = add("audit", "Show the audit trail, oldest first.",
             "Filter by member, action and time range; --all follows every page.", cmd_audit)

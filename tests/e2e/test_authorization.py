@@ -250,6 +250,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PUT", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _set_role),
     ("DELETE", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _remove_grant),
     ("POST", f"{B}/members/{{member_id}}/offboard"): Rule(ADMIN_OF_TARGET, _offboard, ok=202, consumes=True),
+    # An Admin passes authorization and learns the offboarding completed (409: nothing to re-run).
+    ("POST", f"{B}/members/{{member_id}}/offboarding/rerun"): Rule(
+        ADMIN_OF_TARGET, lambda s: Call("POST", f"/businesses/{s.b}/members/{_offboarded(s)}/offboarding/rerun",
+                                        json={"reason": "fixed"}), ok=409),
     ("GET", f"{B}/members/{{member_id}}/offboarding"): Rule(
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/members/{_offboarded(s)}/offboarding")),
     ("GET", f"{B}/audit"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/audit")),

@@ -47,6 +47,10 @@ class Forbidden(DomainError):
     status, slug, title = 403, "forbidden", "Not allowed"
 
 
+class MfaRequired(Forbidden):
+    slug, title = "mfa-required", "Multi-factor authentication required"
+
+
 class EmailMismatch(Forbidden):
     slug, title = "email-mismatch", "This invitation was sent to another e-mail address"
 
@@ -93,6 +97,17 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+class TransactionConflict(DomainError):
+    """DynamoDB cancelled a transaction for a reason that passes (another transaction on the same item,
+    throttling): nothing was written; trying again is the fix. The state machines retry it by this
+    name; the API answers 503 with ``Retry-After``."""
+
+    status, slug, title = 503, "try-again", "Busy, try again"
+
+    def __init__(self, detail: str, retry_after: int = 1, **extensions: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extensions)
+
+
 class UnknownBusiness(NotFound):
     slug, title = "unknown-business", "Unknown business"
 
@@ -129,6 +144,11 @@ class InvitationRejected(Exception):
 
 class RecordRejected(Exception):
     """Onboarding request refers to something that does not exist or breaks a policy."""
+
+
+class TransactionFailed(Exception):
+    """DynamoDB cancelled a transaction for a reason no retry fixes (a validation error, an item too
+    large...): nothing was written; the cancellation reasons are logged and in the message."""
 
 
 class ThrottledError(Exception):

@@ -18,6 +18,7 @@ from accessflow.domain.errors import (
     Forbidden,
     Gone,
     LastAdmin,
+    MfaRequired,
     TooManyRequests,
 )
 from accessflow.domain.model import Grant, InvitationStatus
@@ -188,3 +189,30 @@ def check_not_last_admin_anywhere(admin_accounts: Iterable[str], admin_counts: M
             f"This member is the last Admin of accounts {', '.join(orphaned)}; promote someone else first.",
             accounts=orphaned,
         )
+
+
+# --- multi-factor authentication ----------------------------------------------------------------
+
+
+def used_mfa(amr: Iterable[str]) -> bool:
+    """The login's authentication methods (OIDC ``amr``) include multi-factor authentication."""
+    return "mfa" in {m.lower() for m in amr}
+
+
+def check_admin_mfa(policy: BusinessPolicy, *, is_admin: bool, amr: Iterable[str]) -> None:
+    """With ``require_mfa_for_admins`` on, an admin's request needs a login that used MFA. Members
+    without an Admin role are not asked (their refusal, if any, is the usual 403)."""
+    if policy.require_mfa_for_admins and is_admin and not used_mfa(amr):
+        raise MfaRequired(
+            "This business requires multi-factor authentication for admins. Sign out, sign in again "
+            "with your second factor (your login's amr claim must include \"mfa\"), and retry.",
+            policy="require_mfa_for_admins")
+
+
+def check_policy_change(current: BusinessPolicy, new: BusinessPolicy, *, amr: Iterable[str]) -> None:
+    """No lock-out: only an admin whose own login used MFA may turn ``require_mfa_for_admins`` on."""
+    if new.require_mfa_for_admins and not current.require_mfa_for_admins and not used_mfa(amr):
+        raise MfaRequired(
+            "You cannot turn on require_mfa_for_admins from a login without multi-factor authentication: "
+            "it would lock you out. Sign in again with your second factor, then turn it on.",
+            policy="require_mfa_for_admins")

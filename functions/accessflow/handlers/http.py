@@ -129,16 +129,40 @@ def caller() -> onboarding.Caller:
     if not sub:
         raise Unauthenticated("A valid bearer token is required.")
     verified = str(claims.get("email_verified", "false")).lower() == "true"
-    return onboarding.Caller(sub=str(sub), email=claims.get("email"), email_verified=verified)
+    return onboarding.Caller(sub=str(sub), email=claims.get("email"), email_verified=verified,
+                             amr=parse_array_claim(claims.get("amr")))
+
+
+def parse_array_claim(value: Any) -> tuple[str, ...]:
+    """A JWT array claim as API Gateway passes it (a string: ``[pwd mfa]``), as JSON text, or as a
+    list (a direct invocation): the values."""
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return tuple(str(v) for v in parsed)
+        text = text[1:-1]
+    return tuple(part for part in re.split(r"[\s,]+", text) if part)
 
 
 def caller_member(business_id: str) -> MemberItem:
     """The caller's active membership in this business. A caller from another business (or none)
-    learns nothing: 404, as if the business did not exist."""
-    from accessflow.usecases.identity import active_member
+    learns nothing: 404, as if the business did not exist. Every business route is an admin route:
+    when the business requires MFA for admins, an admin's login without it is refused here (403
+    ``mfa-required``), before the route does anything."""
+    from accessflow.usecases.identity import active_member, require_admin_mfa
 
-    return active_member(business_id, caller(), request_id=app.current_event.request_context.request_id,
-                         now=utcnow())
+    who = caller()
+    member = active_member(business_id, who, request_id=app.current_event.request_context.request_id, now=utcnow())
+    require_admin_mfa(member, who)
+    return member
 
 
 def caller_name() -> str | None:

@@ -210,6 +210,10 @@ class OffboardingItem(BaseItem):
     completed_at = UTCDateTimeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
     receipt = JSONAttribute(null=True)
+    #: the current attempt (1 for the first run; a re-run of a FAILED offboarding adds one)
+    attempt = NumberAttribute(null=True)
+    #: every attempt: ``{attempt, started_at, requested_by, source, reason, outcome, ended_at, error}``
+    attempts = JSONAttribute(null=True)
 
 
 class AuditItem(BaseItem):

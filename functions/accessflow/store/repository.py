@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from accessflow.domain.errors import Conflict, DomainError, NotFound
+from accessflow.domain.errors import Conflict, DomainError, NotFound, TransactionConflict
 from accessflow.domain.model import Grant, GrantStatus, InvitationStatus, MemberStatus, check_invitation_move
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.roles import Role
+from accessflow.observability import logger
 from accessflow.store.models import (
     AccountItem,
     AuditItem,
@@ -224,18 +226,81 @@ class Tx:
                         model, pk, sk = target
                         tx.condition_check(model, pk, sk, condition=condition)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            # PynamoDB sends condition checks first, then puts, then updates (not in the order they
-            # were added): the reasons follow that order.
-            sent = sorted(self.ops, key=lambda op: _SEND_ORDER[op[0]])
-            failed = [
-                sent[i][1]
-                for i, reason in enumerate(reasons)
-                if reason is not None and reason.code == "ConditionalCheckFailed"
-            ]
-            if failed:
-                raise ConditionFailed(failed) from exc
-            raise
+            raise self._explain(exc) from exc
+
+    def _explain(self, exc: TransactWriteError) -> Exception:
+        """Log why DynamoDB cancelled the transaction — per cancelled item: its label, model, key
+        prefixes, operation, code and the condition's shape (attribute names, never values: a condition
+        may compare a token hash) — and map it to a named error: ``ConditionFailed`` (a labelled
+        condition did not hold; callers decide), ``TransactionConflict`` (passes: retried by the state
+        machines, 503 in the API) or ``TransactionFailed`` (no retry helps)."""
+        reasons = list(exc.cancellation_reasons or [])
+        # PynamoDB sends condition checks first, then puts, then updates (not in the order they were
+        # added): the reasons follow that order.
+        sent = sorted(self.ops, key=lambda op: _SEND_ORDER[op[0]])
+        cancelled = [(sent[i], reason) for i, reason in enumerate(reasons)
+                     if i < len(sent) and reason is not None and reason.code not in (None, "None")]
+        codes = {reason.code for _, reason in cancelled} or {str(exc.cause_response_code or "Unknown")}
+        failed = [op[1] for op, reason in cancelled if reason.code == "ConditionalCheckFailed"]
+        error: Exception
+        if failed:
+            error = ConditionFailed(failed)
+        elif codes & _PASSING_CODES:
+            error = TransactionConflict("Another change to the same data was in progress; try again.",
+                                        reasons=sorted(codes))
+        else:
+            from accessflow.domain.errors import TransactionFailed
+
+            error = TransactionFailed(f"transaction cancelled: {', '.join(sorted(codes))}")
+        logger.warning("transaction cancelled", extra={"transaction": {
+            "outcome": type(error).__name__, "business_id": self.business_id, "actor": self.ctx.actor,
+            "request_id": self.ctx.request_id, "execution_arn": self.ctx.execution_arn, "items": len(self.ops),
+            "error_code": exc.cause_response_code,
+            "cancelled": [_describe(op, reason.code, reason.message) for op, reason in cancelled],
+        }})
+        return error
+
+
+#: Cancellation codes that pass by themselves (DynamoDB's docs: a conflicting transaction or request
+#: on an item, throttling); the others (ValidationError, ItemCollectionSizeLimitExceeded...) do not.
+_PASSING_CODES = frozenset({
+    "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded",
+    "TransactionConflictException", "TransactionInProgressException", "ThrottlingException",
+})
+
+
+def _key_prefix(value: Any) -> str:
+    """``BIZ#b-1`` → ``BIZ#``; ``GRANT#m#a`` → ``GRANT#``; ``META`` → ``META`` (the item's type, no ids)."""
+    text = str(value or "")
+    return text.split("#", 1)[0] + "#" if "#" in text else text
+
+
+def _condition_shape(condition: Condition | None) -> str | None:
+    """The condition with attribute names and value placeholders (``status = :0``): what was
+    required, never the value it was compared with."""
+    if condition is None:
+        return None
+    names: dict[str, str] = {}
+    text = condition.serialize(names, {})
+    by_placeholder = {placeholder: name for name, placeholder in names.items()}
+    return re.sub(r"#\d+", lambda m: by_placeholder.get(m.group(0), m.group(0)), text)
+
+
+def _describe(op: tuple[str, str, Any, Any, Any], code: str, message: str | None) -> dict[str, Any]:
+    kind, label, target, condition, _ = op
+    if kind == "check":
+        model, pk, sk = target
+        model_name = model.__name__
+    else:
+        model_name, pk, sk = type(target).__name__, getattr(target, "pk", None), getattr(target, "sk", None)
+    return {"item": label, "type": model_name, "key": f"{_key_prefix(pk)}/{_key_prefix(sk)}", "operation": kind,
+            "code": code, "condition": _condition_shape(condition),
+            "message": _scrub(message) if code != "ConditionalCheckFailed" else "condition not met"}
+
+
+def _scrub(message: str | None) -> str:
+    """A cancellation message may quote values: anything token-like (32+ URL-safe characters) goes."""
+    return re.sub(r"[A-Za-z0-9_\-]{32,}", "[redacted]", message or "")[:200]
 
 
 class ConditionFailed(Exception):

@@ -123,10 +123,12 @@ def start(inv: InvitationItem, *, workflow: Workflow, state_machine_arn: str) ->
     })
 
 
-def change_policy(business_id: str, changes: dict[str, Any], *, ctx: store.Context, now: datetime) -> BusinessPolicy:
+def change_policy(business_id: str, changes: dict[str, Any], *, ctx: store.Context, now: datetime,
+                  amr: tuple[str, ...] = ()) -> BusinessPolicy:
     """Change some of the business's policy knobs (e.g. the invitation lifetime, 1-30 days). Applies
     to invitations sent (or resent) from now on; a pending invitation keeps the expiry its e-mail
-    announced."""
+    announced. Turning ``require_mfa_for_admins`` on needs the caller's own login (``amr``) to have
+    used MFA, so nobody locks themselves out."""
     business = store.get_business(business_id)
     if business is None:
         raise UnknownBusiness(f"Business {business_id} does not exist.")
@@ -136,6 +138,7 @@ def change_policy(business_id: str, changes: dict[str, Any], *, ctx: store.Conte
     except ValidationError as exc:
         issues = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
         raise InvalidInput("; ".join(f"{i['where']}: {i['problem']}" for i in issues), errors=issues) from exc
+    rules.check_policy_change(current, policy, amr=amr)
     if policy != current:
         store.update_policy(business, policy, ctx, now)
     return policy

@@ -55,6 +55,8 @@ class Caller:
     sub: str
     email: str | None
     email_verified: bool
+    #: authentication methods of the login (OIDC ``amr``), e.g. ``("pwd", "mfa")``
+    amr: tuple[str, ...] = ()
 
 
 def invitation_id_for(business_id: str, idempotency_key: str) -> str:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accessflow.adapters.clock import utcnow
 from accessflow.domain import rules
 from accessflow.domain.errors import UnknownBusiness
-from accessflow.handlers.http import app, caller_member, ctx
+from accessflow.handlers.http import app, caller, caller_member, ctx
 from accessflow.store import repository as store
 from accessflow.usecases import invitations
 
@@ -29,6 +29,9 @@ class PolicyPatch(BaseModel):
                                                 description="True: roles below Admin are confirmed "
                                                             "automatically; false: every role waits for an "
                                                             "Admin's confirmation.")
+    require_mfa_for_admins: bool | None = Field(
+        default=None, description="Refuse every admin request whose login did not use multi-factor "
+        "authentication (403 mfa-required). Turning it on needs your own login to have used MFA.")
 
 
 def _admin_of_business(business_id: str) -> str:
@@ -57,4 +60,5 @@ def patch_policy(business_id: str, body: Annotated[PolicyPatch, Body()]) -> dict
     keep the expiry their e-mail announced. Admin of every account of the business."""
     member_id = _admin_of_business(business_id)
     changes = body.model_dump(exclude_none=True)
-    return invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=utcnow()).model_dump()
+    return invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=utcnow(),
+                                     amr=caller().amr).model_dump()
