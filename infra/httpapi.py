@@ -219,6 +219,11 @@ class HttpApiServer:
     ) -> None:
         self.routes = routes
         self._invoke = invoke
+        # One request at a time per function: in Lambda each execution environment serves one request
+        # at a time, and Powertools' resolver keeps the request's state on the module-level app, which
+        # every request shares here (a browser loading a page's scripts in parallel raced on it).
+        self._function_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self._keys = issuer_keys or IssuerKeys()
         self.api_id = api_id
         self.account_id = account_id
@@ -273,13 +278,18 @@ class HttpApiServer:
                 return self._send(req, 403, {"content-type": "application/json"}, b'{"message":"Forbidden"}')
         event = self._event(req, route, params, split.query, raw_body, claims)
         try:
-            result = self._invoke(route.function_arn, event)
+            with self._function_lock(route.function_arn):
+                result = self._invoke(route.function_arn, event)
         except Exception:
             LOG.exception("function behind %s failed", route.route_key)
             return self._send(req, 500, {"content-type": "application/json"},
                               b'{"message":"Internal Server Error"}')
         status, headers, cookies, body = self._response(result)
         return self._send(req, status, headers, body, cookies)
+
+    def _function_lock(self, arn: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._function_locks.setdefault(arn, threading.Lock())
 
     def _authorize(self, req: BaseHTTPRequestHandler, authorizer: JwtAuthorizer) -> dict[str, Any] | None:
         import jwt
