@@ -73,8 +73,9 @@ function context(businessId, view, param) {
    * {name, email}); otherwise "member:ID" resolves through the member list; anything else as is.
    */
   app.who = (people, actor, { name, email } = {}) => {
-    if (name || email) return person(name, email);
-    if (!actor) return "—";
+    if (email) return person(name, email);
+    if (name && actor && name !== actor && !actor.startsWith("system")) return person(name, null);
+    if (!actor) return name || "—";
     const id = actor.startsWith("member:") ? actor.slice(7) : actor;
     const m = people.get(id);
     if (m) return person(m.display_name, m.email);
