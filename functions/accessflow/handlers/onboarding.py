@@ -7,20 +7,34 @@ Errors are raised by class name; the ASL's Retry/Catch match them.
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from accessflow.adapters.clock import utcnow
 from accessflow.domain.errors import DomainError, RecordRejected
-from accessflow.domain.model import Grant
 from accessflow.handlers._task import task
+from accessflow.lazy import lazy_module
 from accessflow.observability import MetricUnit, logger, metrics
-from accessflow.settings import OnboardingTaskSettings, load
-from accessflow.store import repository as store
-from accessflow.usecases import onboarding
+
+if TYPE_CHECKING:
+    from accessflow import settings as config
+    from accessflow.adapters import clock
+    from accessflow.domain import model
+    from accessflow.store import repository as store
+    from accessflow.usecases import onboarding
+else:  # loaded by the first invocation, not at cold start (accessflow.lazy)
+    config = lazy_module("accessflow.settings")
+    clock = lazy_module("accessflow.adapters.clock")
+    model = lazy_module("accessflow.domain.model")
+    store = lazy_module("accessflow.store.repository")
+    onboarding = lazy_module("accessflow.usecases.onboarding")
 
 
-def _settings() -> OnboardingTaskSettings:
-    return load(OnboardingTaskSettings)
+def _settings() -> config.OnboardingTaskSettings:
+    return config.load(config.OnboardingTaskSettings)
+
+
+def utcnow() -> datetime:
+    return clock.utcnow()
 
 
 def _mailer() -> Any:
@@ -49,7 +63,7 @@ def record(event: dict[str, Any], context: Any) -> dict[str, Any]:
         req = onboarding.OnboardingRequest(
             business_id=str(event["business_id"]), email=str(raw.get("email", "")),
             display_name=str(raw.get("display_name", "")),
-            grants=[Grant.model_validate(g) for g in raw.get("grants", [])],
+            grants=[model.Grant.model_validate(g) for g in raw.get("grants", [])],
             requested_by=str(raw.get("requested_by", "unknown")), source=str(event.get("source", "hr")),
             employee_id=raw.get("employee_id"), idempotency_key=raw.get("idempotency_key"),
             inviter_email=raw.get("inviter_email"), invitation_id=str(event["invitation_id"]),
