@@ -16,6 +16,9 @@ def test_table_matches_the_store_models(stack: Any) -> None:
     assert [k["AttributeName"] for k in table["KeySchema"]] == expected["keys"]
     indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table["GlobalSecondaryIndexes"]}
     assert indexes == expected["indexes"]
+    # the sweep reads its index entries only: the template projects what the models say it reads
+    projections = {i["IndexName"]: i["Projection"] for i in table["GlobalSecondaryIndexes"]}
+    assert projections == expected["projections"]
     # every index a model queries exists in the template
     for index in (InvitationItem.by_email, InvitationItem.by_token, InvitationItem.due, InvitationItem.remind):
         assert index.Meta.index_name in indexes

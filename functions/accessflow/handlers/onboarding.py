@@ -68,14 +68,19 @@ def record(event: dict[str, Any], context: Any) -> dict[str, Any]:
             employee_id=raw.get("employee_id"), idempotency_key=raw.get("idempotency_key"),
             inviter_email=raw.get("inviter_email"), invitation_id=str(event["invitation_id"]),
         )
-        inv = onboarding.record(req, _ctx(event, f"{req.source}:{req.requested_by}"), utcnow())
+        inv, carried = onboarding.record_carried(req, _ctx(event, f"{req.source}:{req.requested_by}"), utcnow())
     except DomainError as exc:
         metrics.add_metric(name="OnboardingRejected", unit=MetricUnit.Count, value=1)
         metrics.flush_metrics()
         raise RecordRejected(json.dumps(exc.problem())) from exc
     except ValueError as exc:  # pydantic errors on a grant
         raise RecordRejected(json.dumps({"title": "Invalid grants", "detail": str(exc)})) from exc
-    return onboarding.summary(inv, utcnow())
+    return onboarding.summary(inv, utcnow()) | {"carried": carried.as_dict()}
+
+
+def _carried(event: dict[str, Any]) -> onboarding.Carried | None:
+    """What Record carried in the execution's payload (absent in executions of an older definition)."""
+    return onboarding.Carried.from_dict(event.get("carried"))
 
 
 @task
@@ -106,7 +111,7 @@ def send_invitation(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = onboarding.send_invitation(
         event["business_id"], event["invitation_id"], task_token=event.get("task_token"),
         execution_arn=event.get("execution_arn"), mailer=_mailer(), public_base_url=settings.public_base_url,
-        ctx=_ctx(event), now=utcnow(), workflow=_workflow(),
+        ctx=_ctx(event), now=utcnow(), workflow=_workflow(), carried=_carried(event),
     )
     if result.get("sent"):
         metrics.add_metric(name="InvitationsSent", unit=MetricUnit.Count, value=1)
@@ -129,7 +134,7 @@ def auto_confirm(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _settings()
     return onboarding.confirm(
         event["business_id"], event["invitation_id"], confirmer_member_id="system", grants=None,
-        workflow=None, ctx=_ctx(event, "system:auto-confirm"), now=utcnow(),
+        workflow=None, ctx=_ctx(event, "system:auto-confirm"), now=utcnow(), carried=_carried(event),
     )
 
 
@@ -147,11 +152,11 @@ def expire_on_timeout(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                ctx=_ctx(event, "system:timeout"), now=now)
     inv = store.get_invitation(event["business_id"], event["invitation_id"])
     assert inv is not None
-    return onboarding.summary(inv, now) | {"status": status}
+    return onboarding.summary(inv, now) | {"status": status, "carried": event.get("carried")}
 
 
 @task
 def announce(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _settings()
     return onboarding.announce(event["business_id"], event["invitation_id"], event["outcome"], mailer=_mailer(),
-                               ctx=_ctx(event), now=utcnow())
+                               ctx=_ctx(event), now=utcnow(), carried=_carried(event))
