@@ -55,3 +55,19 @@ def test_functions_get_only_the_settings_the_template_gives(stack: Any) -> None:
     IntakeSettings.model_validate(stack.env("IntakeFunction"))
     for fn in ("RecordFunction", "SendInvitationFunction", "AwaitConfirmationFunction", "AnnounceFunction"):
         OnboardingTaskSettings.model_validate(stack.env(fn))
+
+
+def test_revocation_concurrency_is_the_templates_parameter(stack: Any) -> None:
+    """The offboarding Map's concurrency comes from the template (``RevocationMaxConcurrency``, default
+    10) through the definition substitutions, not from a number written in the ASL."""
+    import json
+
+    sfn = stack.client("stepfunctions")
+    definition = json.loads(sfn.describe_state_machine(
+        stateMachineArn=stack.state_machines["OffboardingStateMachine"])["definition"])
+    branch = next(b for b in definition["States"]["RemoveAccess"]["Branches"] if "RevokeGrants" in b["States"])
+    revoke = branch["States"]["RevokeGrants"]
+    assert "MaxConcurrency" not in revoke and revoke["MaxConcurrencyPath"] == "$.plan.max_concurrency"
+    selector = branch["States"]["PlanRevocation"]["ResultSelector"]
+    assert selector["max_concurrency.$"] == "States.StringToJson('10')"
+    assert stack.template["Parameters"]["RevocationMaxConcurrency"]["Default"] == 10
