@@ -1,15 +1,28 @@
 """One logger, tracer and metrics for every function (service name and namespace from the
-environment: POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE)."""
+environment: POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE).
+
+The tracer is lazy: Powertools' ``Tracer()`` imports the X-Ray SDK (about 100 ms of a cold start on
+its own, more than ``import boto3``) even where tracing is off. Here the SDK is imported only when
+tracing is on, by Powertools' own rule: inside Lambda (``LAMBDA_TASK_ROOT``), not under SAM local or
+Chalice, and ``POWERTOOLS_TRACE_DISABLED`` not true. Deployed with ``Tracing: Active`` nothing changes;
+everywhere else (tests, the local stack, the benchmark) the handlers are not wrapped at all.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # An invitation link token in a query string (token=...) or a JSON body ("token": "..."): a secret.
 _TOKEN = re.compile(r"""(?i)(\btoken(?:%22|["'])?\s*(?:=|:|%3D)\s*(?:%22|["'])?)[A-Za-z0-9_\-~.%]{8,}""")
@@ -43,8 +56,49 @@ class RedactTokens(logging.Filter):
 
 logger = Logger()
 logger.addFilter(RedactTokens())
-tracer = Tracer()
 metrics = Metrics()
+
+
+def tracing_enabled() -> bool:
+    """Powertools' ``Tracer._is_tracer_disabled``, inverted, without importing the X-Ray SDK."""
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in ("1", "true", "yes", "on", "y", "t"):
+        return False
+    if not os.environ.get("LAMBDA_TASK_ROOT"):
+        return False
+    return not (os.environ.get("AWS_SAM_LOCAL") or os.environ.get("AWS_CHALICE_CLI_MODE"))
+
+
+class LazyTracer:
+    """The parts of Powertools' ``Tracer`` the handlers use; the real one is built on first need."""
+
+    def __init__(self) -> None:
+        self._tracer: Tracer | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return tracing_enabled()
+
+    def real(self) -> Tracer:
+        """Powertools' tracer (imports the X-Ray SDK and patches botocore): only when tracing is on."""
+        if self._tracer is None:
+            from aws_lambda_powertools import Tracer
+
+            self._tracer = Tracer()
+        return self._tracer
+
+    def capture_lambda_handler(self, fn: F) -> F:
+        """Decided when the handler module is imported, like Powertools decides in ``Tracer()``."""
+        if not tracing_enabled():
+            return fn
+        return self.real().capture_lambda_handler(fn)  # type: ignore[return-value]
+
+    def capture_method(self, fn: F) -> F:
+        if not tracing_enabled():
+            return fn
+        return self.real().capture_method(fn)  # type: ignore[return-value]
+
+
+tracer = LazyTracer()
 
 
 def configure_from_environment() -> None:
@@ -61,5 +115,5 @@ def configure_from_environment() -> None:
         logger.append_keys(service=service)
 
 
-__all__ = ["REDACTED", "MetricUnit", "RedactTokens", "configure_from_environment", "logger", "metrics", "redact",
-           "tracer"]
+__all__ = ["REDACTED", "LazyTracer", "MetricUnit", "RedactTokens", "configure_from_environment", "logger", "metrics",
+           "redact", "tracer", "tracing_enabled"]

@@ -211,3 +211,34 @@ def test_reminder_is_sent_once_however_many_sweeps_run(stack: Any, api: Any, wor
     assert invitation(api, world, invitation_id)["status"] == "PENDING"
     assert accept(api, world, "fred@example.com", token).status_code == 200  # the original link still works
     set_lifetime(api, world, 7)
+
+
+def test_sweep_expires_an_invitation_to_an_active_member_who_stays_active(
+    stack: Any, api: Any, world: World,
+) -> None:
+    """An ACTIVE member invited to one more account lets it expire: the sweep (which reads only its
+    index entry, then writes conditionally) expires the invitation and leaves the member ACTIVE with
+    the grant they held; an INVITED member of the same sweep becomes NEVER_JOINED."""
+    from tests.e2e.people import members, onboard, wait_sent
+
+    member_id = onboard(world, api, "dora@example.com", {"acct-1": "Analyst"})
+    set_lifetime(api, world, 1)
+    more = api.post(f"/businesses/{world.business_id}/invitations", token=world.admin.token,
+                    json={"email": "dora@example.com", "display_name": "Dora",
+                          "grants": [{"account_id": "acct-2", "role": "Analyst"}]})
+    assert more.status_code == 201, more.text
+    assert more.json()["member_id"] == member_id
+    newcomer, _ = invite(stack, api, world, "ed@example.com")
+    wait_sent(world, api, more.json()["invitation_id"])
+    stack.wait_for_state(execution_for(stack, more.json()["invitation_id"]), "SendInvitation")
+
+    fired = stack.advance(timedelta(days=1, minutes=15), coalesce=True)
+    assert sweeps(fired) == 1
+    for invitation_id in (more.json()["invitation_id"], newcomer):
+        assert stack.wait_execution(execution_for(stack, invitation_id))["status"] == "SUCCEEDED"
+        assert invitation(api, world, invitation_id)["status"] == "EXPIRED"
+    by_email = {m["email"]: m for m in members(world, api)}
+    assert by_email["dora@example.com"]["status"] == "ACTIVE"
+    assert [(g["account_id"], g["role"]) for g in by_email["dora@example.com"]["grants"]] == [("acct-1", "Analyst")]
+    assert by_email["ed@example.com"]["status"] == "NEVER_JOINED"
+    set_lifetime(api, world, 7)

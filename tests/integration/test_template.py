@@ -16,6 +16,9 @@ def test_table_matches_the_store_models(stack: Any) -> None:
     assert [k["AttributeName"] for k in table["KeySchema"]] == expected["keys"]
     indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table["GlobalSecondaryIndexes"]}
     assert indexes == expected["indexes"]
+    # the sweep reads its index entries only: the template projects what the models say it reads
+    projections = {i["IndexName"]: i["Projection"] for i in table["GlobalSecondaryIndexes"]}
+    assert projections == expected["projections"]
     # every index a model queries exists in the template
     for index in (InvitationItem.by_email, InvitationItem.by_token, InvitationItem.due, InvitationItem.remind):
         assert index.Meta.index_name in indexes
@@ -110,3 +113,19 @@ def test_api_access_logs_never_carry_a_query_string_or_a_header() -> None:
     assert "$context.routeKey" in fmt and "$context.path" in fmt
     for leak in ("querystring", "requestoverride", "header", "$input", "$request"):
         assert leak not in fmt.lower(), leak
+
+
+def test_revocation_concurrency_is_the_templates_parameter(stack: Any) -> None:
+    """The offboarding Map's concurrency comes from the template (``RevocationMaxConcurrency``, default
+    10) through the definition substitutions, not from a number written in the ASL."""
+    import json
+
+    sfn = stack.client("stepfunctions")
+    definition = json.loads(sfn.describe_state_machine(
+        stateMachineArn=stack.state_machines["OffboardingStateMachine"])["definition"])
+    branch = next(b for b in definition["States"]["RemoveAccess"]["Branches"] if "RevokeGrants" in b["States"])
+    revoke = branch["States"]["RevokeGrants"]
+    assert "MaxConcurrency" not in revoke and revoke["MaxConcurrencyPath"] == "$.plan.max_concurrency"
+    selector = branch["States"]["PlanRevocation"]["ResultSelector"]
+    assert selector["max_concurrency.$"] == "States.StringToJson('10')"
+    assert stack.template["Parameters"]["RevocationMaxConcurrency"]["Default"] == 10

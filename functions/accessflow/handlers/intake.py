@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
+from accessflow.lazy import lazy_module
 from accessflow.observability import MetricUnit, logger, metrics, tracer
-from accessflow.schemas import HrEvent, OnboardingRequested
-from accessflow.settings import IntakeSettings, load
+
+if TYPE_CHECKING:
+    import pydantic
+
+    from accessflow import schemas
+    from accessflow import settings as config
+else:  # loaded by the first invocation, not at cold start (accessflow.lazy)
+    pydantic = lazy_module("pydantic")
+    schemas = lazy_module("accessflow.schemas")
+    config = lazy_module("accessflow.settings")
 
 
-def _settings() -> IntakeSettings:
-    return load(IntakeSettings)
+def _settings() -> config.IntakeSettings:
+    return config.load(config.IntakeSettings)
 
 
 @cache
@@ -65,7 +72,7 @@ def dead_letter(event: dict[str, Any], reason: str) -> None:
     logger.warning("malformed HR event dead-lettered", extra={"reason": reason})
 
 
-def _reason(exc: ValidationError) -> str:
+def _reason(exc: pydantic.ValidationError) -> str:
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "detail"
@@ -78,8 +85,8 @@ def _reason(exc: ValidationError) -> str:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        envelope = HrEvent.model_validate(event)
-    except ValidationError as exc:
+        envelope = schemas.HrEvent.model_validate(event)
+    except pydantic.ValidationError as exc:
         dead_letter(event, f"not an HR event: {_reason(exc)}")
         return {"status": "dead-lettered"}
     if envelope.detail_type != "member.onboarding.requested":
@@ -87,8 +94,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
         return offboarding_intake.handle(event, envelope.detail, context)
     try:
-        request = OnboardingRequested.model_validate(envelope.detail)
-    except ValidationError as exc:
+        request = schemas.OnboardingRequested.model_validate(envelope.detail)
+    except pydantic.ValidationError as exc:
         dead_letter(event, _reason(exc))
         return {"status": "dead-lettered"}
     start, config = _idempotent_start()

@@ -7,17 +7,29 @@ ASL's Retry/Catch match them.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from accessflow.adapters.clock import utcnow
 from accessflow.handlers._task import task
+from accessflow.lazy import lazy_module
 from accessflow.observability import MetricUnit, logger, metrics
-from accessflow.settings import OffboardingTaskSettings, load
-from accessflow.usecases import offboarding
+
+if TYPE_CHECKING:
+    from accessflow import settings as config
+    from accessflow.adapters import clock
+    from accessflow.usecases import offboarding
+else:  # loaded by the first invocation, not at cold start (accessflow.lazy)
+    config = lazy_module("accessflow.settings")
+    clock = lazy_module("accessflow.adapters.clock")
+    offboarding = lazy_module("accessflow.usecases.offboarding")
 
 
-def _settings() -> OffboardingTaskSettings:
-    return load(OffboardingTaskSettings)
+def _settings() -> config.OffboardingTaskSettings:
+    return config.load(config.OffboardingTaskSettings)
+
+
+def utcnow() -> datetime:
+    return clock.utcnow()
 
 
 def _ids(event: dict[str, Any]) -> tuple[str, str, str]:

@@ -7,20 +7,34 @@ Errors are raised by class name; the ASL's Retry/Catch match them.
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from accessflow.adapters.clock import utcnow
 from accessflow.domain.errors import DomainError, RecordRejected
-from accessflow.domain.model import Grant
 from accessflow.handlers._task import task
+from accessflow.lazy import lazy_module
 from accessflow.observability import MetricUnit, logger, metrics
-from accessflow.settings import OnboardingTaskSettings, load
-from accessflow.store import repository as store
-from accessflow.usecases import onboarding
+
+if TYPE_CHECKING:
+    from accessflow import settings as config
+    from accessflow.adapters import clock
+    from accessflow.domain import model
+    from accessflow.store import repository as store
+    from accessflow.usecases import onboarding
+else:  # loaded by the first invocation, not at cold start (accessflow.lazy)
+    config = lazy_module("accessflow.settings")
+    clock = lazy_module("accessflow.adapters.clock")
+    model = lazy_module("accessflow.domain.model")
+    store = lazy_module("accessflow.store.repository")
+    onboarding = lazy_module("accessflow.usecases.onboarding")
 
 
-def _settings() -> OnboardingTaskSettings:
-    return load(OnboardingTaskSettings)
+def _settings() -> config.OnboardingTaskSettings:
+    return config.load(config.OnboardingTaskSettings)
+
+
+def utcnow() -> datetime:
+    return clock.utcnow()
 
 
 def _mailer() -> Any:
@@ -49,19 +63,24 @@ def record(event: dict[str, Any], context: Any) -> dict[str, Any]:
         req = onboarding.OnboardingRequest(
             business_id=str(event["business_id"]), email=str(raw.get("email", "")),
             display_name=str(raw.get("display_name", "")),
-            grants=[Grant.model_validate(g) for g in raw.get("grants", [])],
+            grants=[model.Grant.model_validate(g) for g in raw.get("grants", [])],
             requested_by=str(raw.get("requested_by", "unknown")), source=str(event.get("source", "hr")),
             employee_id=raw.get("employee_id"), idempotency_key=raw.get("idempotency_key"),
             inviter_email=raw.get("inviter_email"), invitation_id=str(event["invitation_id"]),
         )
-        inv = onboarding.record(req, _ctx(event, f"{req.source}:{req.requested_by}"), utcnow())
+        inv, carried = onboarding.record_carried(req, _ctx(event, f"{req.source}:{req.requested_by}"), utcnow())
     except DomainError as exc:
         metrics.add_metric(name="OnboardingRejected", unit=MetricUnit.Count, value=1)
         metrics.flush_metrics()
         raise RecordRejected(json.dumps(exc.problem())) from exc
     except ValueError as exc:  # pydantic errors on a grant
         raise RecordRejected(json.dumps({"title": "Invalid grants", "detail": str(exc)})) from exc
-    return onboarding.summary(inv, utcnow())
+    return onboarding.summary(inv, utcnow()) | {"carried": carried.as_dict()}
+
+
+def _carried(event: dict[str, Any]) -> onboarding.Carried | None:
+    """What Record carried in the execution's payload (absent in executions of an older definition)."""
+    return onboarding.Carried.from_dict(event.get("carried"))
 
 
 def _requester(event: dict[str, Any]) -> str:
@@ -98,7 +117,7 @@ def send_invitation(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = onboarding.send_invitation(
         event["business_id"], event["invitation_id"], task_token=event.get("task_token"),
         execution_arn=event.get("execution_arn"), mailer=_mailer(), public_base_url=settings.public_base_url,
-        ctx=_ctx(event), now=utcnow(), workflow=_workflow(),
+        ctx=_ctx(event), now=utcnow(), workflow=_workflow(), carried=_carried(event),
     )
     if result.get("sent"):
         metrics.add_metric(name="InvitationsSent", unit=MetricUnit.Count, value=1)
@@ -121,7 +140,7 @@ def auto_confirm(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _settings()
     return onboarding.confirm(
         event["business_id"], event["invitation_id"], confirmer_member_id="system", grants=None,
-        workflow=None, ctx=_ctx(event, "system:auto-confirm"), now=utcnow(),
+        workflow=None, ctx=_ctx(event, "system:auto-confirm"), now=utcnow(), carried=_carried(event),
     )
 
 
@@ -139,11 +158,11 @@ def expire_on_timeout(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                ctx=_ctx(event, "system:timeout"), now=now)
     inv = store.get_invitation(event["business_id"], event["invitation_id"])
     assert inv is not None
-    return onboarding.summary(inv, now) | {"status": status}
+    return onboarding.summary(inv, now) | {"status": status, "carried": event.get("carried")}
 
 
 @task
 def announce(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _settings()
     return onboarding.announce(event["business_id"], event["invitation_id"], event["outcome"], mailer=_mailer(),
-                               ctx=_ctx(event), now=utcnow())
+                               ctx=_ctx(event), now=utcnow(), carried=_carried(event))

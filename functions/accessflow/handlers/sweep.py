@@ -7,25 +7,33 @@ conditional write and only its winner fails the execution or sends the e-mail.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accessflow.adapters.clock import utcnow
+from accessflow.lazy import lazy_module
 from accessflow.observability import MetricUnit, logger, metrics
-from accessflow.settings import SweepSettings, load
-from accessflow.store import repository as store
-from accessflow.usecases import expiry
+
+if TYPE_CHECKING:
+    from accessflow import settings as config
+    from accessflow.adapters import clock, mailer, workflow
+    from accessflow.store import repository as store
+    from accessflow.usecases import expiry
+else:  # loaded by the first invocation, not at cold start (accessflow.lazy)
+    config = lazy_module("accessflow.settings")
+    clock = lazy_module("accessflow.adapters.clock")
+    mailer = lazy_module("accessflow.adapters.mailer")
+    workflow = lazy_module("accessflow.adapters.workflow")
+    store = lazy_module("accessflow.store.repository")
+    expiry = lazy_module("accessflow.usecases.expiry")
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from accessflow.adapters.mailer import SesMailer
-    from accessflow.adapters.workflow import StepFunctionsWorkflow
-
-    settings = load(SweepSettings)
-    now = utcnow()
+    settings = config.load(config.SweepSettings)
+    now = clock.utcnow()
     report = expiry.sweep(
-        now, workflow=StepFunctionsWorkflow(), mailer=SesMailer(settings.sender_email, settings.ses_configuration_set),
+        now, workflow=workflow.StepFunctionsWorkflow(),
+        mailer=mailer.SesMailer(settings.sender_email, settings.ses_configuration_set),
         ctx=store.Context(actor="system:sweep", request_id=str((event or {}).get("id") or "") or None),
         max_items=settings.max_items, page_size=settings.page_size,
     )

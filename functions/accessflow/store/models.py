@@ -33,7 +33,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -54,13 +54,21 @@ class _TokenIndex(GlobalSecondaryIndex["Any"]):
     token_hash = UnicodeAttribute(hash_key=True)
 
 
+# What the sweep reads from each sparse index, so that an index entry is all it needs: no point read
+# per due invitation, the conditional write decides (store/sweep.py). template.yaml projects the same
+# attributes (tests/integration/test_template.py compares them).
+DUE_INDEX_ATTRIBUTES = ("business_id", "invitation_id", "member_id", "status", "task_token")
+REMIND_INDEX_ATTRIBUTES = ("business_id", "invitation_id", "member_id", "status", "email", "display_name",
+                           "grants", "expires_at", "last_sent_at")
+
+
 class _DueIndex(GlobalSecondaryIndex["Any"]):
     """Holds only PENDING invitations (sparse: ``due_pk`` is removed on any other status), sorted by
     expiry, so the sweep reads the due ones first and nothing else."""
 
     class Meta:
         index_name = "DueIndex"
-        projection = AllProjection()
+        projection = IncludeProjection(list(DUE_INDEX_ATTRIBUTES))
 
     due_pk = UnicodeAttribute(hash_key=True)
     expires_at = UTCDateTimeAttribute(range_key=True)
@@ -71,7 +79,7 @@ class _RemindIndex(GlobalSecondaryIndex["Any"]):
 
     class Meta:
         index_name = "RemindIndex"
-        projection = AllProjection()
+        projection = IncludeProjection(list(REMIND_INDEX_ATTRIBUTES))
 
     remind_pk = UnicodeAttribute(hash_key=True)
     remind_at = UTCDateTimeAttribute(range_key=True)
@@ -266,4 +274,8 @@ def describe_keys() -> dict[str, Any]:
         "keys": ["pk", "sk"],
         "indexes": {"GSI1": ["gsi1pk", "gsi1sk"], "TokenIndex": ["token_hash"],
                     "DueIndex": ["due_pk", "expires_at"], "RemindIndex": ["remind_pk", "remind_at"]},
+        "projections": {"GSI1": {"ProjectionType": "ALL"}, "TokenIndex": {"ProjectionType": "KEYS_ONLY"},
+                        "DueIndex": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(DUE_INDEX_ATTRIBUTES)},
+                        "RemindIndex": {"ProjectionType": "INCLUDE",
+                                        "NonKeyAttributes": list(REMIND_INDEX_ATTRIBUTES)}},
     }

@@ -794,11 +794,27 @@ def accept_invitation(inv: InvitationItem, token_hash: str, sub: str, ctx: Conte
     tx.commit()
 
 
+_READ = object()
+
+
 def confirm_invitation(
-    inv: InvitationItem, grants: list[Grant], decided_by: str, policy: BusinessPolicy, ctx: Context, now: datetime
+    inv: InvitationItem, grants: list[Grant], decided_by: str, policy: BusinessPolicy, ctx: Context, now: datetime,
+    *, member_status: Any = _READ,
 ) -> None:
     """ACCEPTED → CONFIRMED: grants become ACTIVE and the member ACTIVE, in one transaction. Admin
-    grants increment the account's admin counter under the business's cap, atomically."""
+    grants increment the account's admin counter under the business's cap, atomically.
+
+    The member's condition needs its status before: read it (the default), or pass
+    ``member_status=None`` to try INVITED (a new invitee) and, if only the member's condition fails,
+    ACTIVE (a member invited to more accounts): no read, the conditions decide."""
+    if member_status is None:
+        try:
+            confirm_invitation(inv, grants, decided_by, policy, ctx, now, member_status=MemberStatus.INVITED.value)
+        except ConditionFailed as exc:
+            if exc.labels != ["member"]:
+                raise
+            confirm_invitation(inv, grants, decided_by, policy, ctx, now, member_status=MemberStatus.ACTIVE.value)
+        return
     check_invitation_move(InvitationStatus.ACCEPTED, InvitationStatus.CONFIRMED)
     b = inv.business_id
     tx = Tx(b, ctx, now)
@@ -809,9 +825,12 @@ def confirm_invitation(
         InvitationItem.decided_at.set(now),
         InvitationItem.updated_at.set(now),
     ], condition=InvitationItem.status == InvitationStatus.ACCEPTED.value)
-    current = get_member(b, inv.member_id)
-    was_active = current is not None and current.status == MemberStatus.ACTIVE.value  # invited to more accounts
-    member_before = (MemberStatus.ACTIVE if was_active else MemberStatus.INVITED).value
+    if member_status is _READ:
+        current = get_member(b, inv.member_id)
+        was_active = current is not None and current.status == MemberStatus.ACTIVE.value  # invited to more accounts
+        member_before = (MemberStatus.ACTIVE if was_active else MemberStatus.INVITED).value
+    else:
+        member_before = str(member_status)
     member = MemberItem(pk=biz_pk(b), sk=f"MEMBER#{inv.member_id}")
     tx.update("member", member, [MemberItem.status.set(MemberStatus.ACTIVE.value), MemberItem.updated_at.set(now)],
               condition=MemberItem.status == member_before)
@@ -846,11 +865,23 @@ def close_invitation(
     and the invitation's data is purged by TTL after the retention period. The move must be one the
     domain allows; the write's condition then makes it race-free."""
     check_invitation_move(from_status, to_status)
-    b = inv.business_id
     condition = InvitationItem.status == from_status.value
     if due_only:
         condition = condition & (InvitationItem.expires_at <= now)
-    tx = Tx(b, ctx, now)
+    member = get_member(inv.business_id, inv.member_id)
+    close_tx(inv, from_status=from_status, to_status=to_status, action=action, ctx=ctx, now=now,
+             retention=retention, condition=condition,
+             member=member if member is not None and member.status == MemberStatus.INVITED.value else None).commit()
+
+
+def close_tx(
+    inv: InvitationItem, *, from_status: InvitationStatus, to_status: InvitationStatus, action: str, ctx: Context,
+    now: datetime, retention: timedelta, condition: Condition, member: MemberItem | None,
+) -> Tx:
+    """The transaction of :func:`close_invitation`: the invitation (under ``condition``), its audit
+    entry, and ``member`` (``INVITED → NEVER_JOINED``, labelled ``member``) when given. ``inv`` and
+    ``member`` need only their keys (and ids): an index entry will do."""
+    tx = Tx(inv.business_id, ctx, now)
     tx.update("invitation", inv, [
         InvitationItem.status.set(to_status.value),
         InvitationItem.updated_at.set(now),
@@ -861,28 +892,30 @@ def close_invitation(
         InvitationItem.remind_at.remove(),
         InvitationItem.ttl.set(now + retention),
     ], condition=condition)
-    member = get_member(b, inv.member_id)
-    if member is not None and member.status == MemberStatus.INVITED.value:
+    if member is not None:
         tx.update("member", member, [MemberItem.status.set(MemberStatus.NEVER_JOINED.value),
                                      MemberItem.updated_at.set(now)],
                   condition=MemberItem.status == MemberStatus.INVITED.value)
     tx.audit(AuditDraft(action, member_id=inv.member_id, subject=inv.invitation_id,
                         before={"status": from_status.value}, after={"status": to_status.value}))
-    tx.commit()
+    return tx
 
 
-def mark_outcome_notified(inv: InvitationItem) -> bool:
-    """Claim the right to notify about this invitation's outcome; False if already claimed, so a
-    sweep and an execution timeout never notify twice."""
+def claim_outcome_notice(business_id: str, invitation_id: str) -> tuple[InvitationItem | None, bool]:
+    """Claim the right to notify about this invitation's outcome, so a sweep and an execution timeout
+    never notify twice. Nothing is read first: the conditional update returns the invitation
+    (``ALL_NEW``). Returns the invitation (None if there is none) and whether this caller won the
+    claim; only a loser reads it."""
     from pynamodb.exceptions import UpdateError
 
+    inv = InvitationItem(pk=biz_pk(business_id), sk=f"INV#{invitation_id}")
     try:
         inv.update(actions=[InvitationItem.outcome_notified.set(True)],
-                   condition=InvitationItem.outcome_notified.does_not_exist()
-                   | (InvitationItem.outcome_notified == False))  # noqa: E712
+                   condition=InvitationItem.pk.exists() & (InvitationItem.outcome_notified.does_not_exist()
+                                                           | (InvitationItem.outcome_notified == False)))  # noqa: E712
     except UpdateError:
-        return False
-    return True
+        return get_invitation(business_id, invitation_id), False
+    return inv, True
 
 
 # --- audit trail ----------------------------------------------------------------------------------

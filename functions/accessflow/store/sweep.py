@@ -8,22 +8,23 @@ key condition ``<= now`` reads the due items and nothing else:
 - ``RemindIndex`` (``remind_pk``, ``remind_at``): set when the invitation e-mail went out, removed
   by the reminder claim below (and by every transition out of PENDING).
 
-Items read from an index are eventually consistent; every decision is made again by a conditional
-write (``close_invitation(due_only=True)``, :func:`claim_reminder`), so a stale index entry or a
-second sweep running at the same time can only lose, never act twice.
+Each index projects what the sweep needs (``models.DUE_INDEX_ATTRIBUTES``, ``REMIND_INDEX_ATTRIBUTES``),
+so an index entry is all the sweep reads: no point read per due invitation. Entries are eventually
+consistent; every decision is made again by a conditional write (:func:`expire_due`,
+:func:`claim_reminder`) whose condition restates what the entry said, so a stale entry or a second
+sweep running at the same time can only lose, never act twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
 from accessflow.domain.model import InvitationStatus
-from accessflow.store.models import InvitationItem
+from accessflow.store.models import InvitationItem, MemberItem
 from accessflow.store.repository import (
     DUE_SHARD,
     REMIND_SHARD,
@@ -31,37 +32,67 @@ from accessflow.store.repository import (
     ConditionFailed,
     Context,
     Tx,
+    biz_pk,
+    close_tx,
 )
 
 
-@dataclass(frozen=True)
-class Due:
-    """One index hit: enough to find the invitation again with a consistent read."""
-
-    business_id: str
-    invitation_id: str
-    at: datetime
-
-
-def _query(index: Any, shard: str, key: Any, now: datetime, limit: int, page_size: int) -> Iterator[Due]:
+def _query(index: Any, shard: str, key: Any, now: datetime, limit: int, page_size: int) -> Iterator[InvitationItem]:
     """Due entries of one sparse index, oldest first, at most ``limit``, ``page_size`` per request
-    (DynamoDB pages; PynamoDB follows ``LastEvaluatedKey``)."""
+    (DynamoDB pages; PynamoDB follows ``LastEvaluatedKey``). Each is an invitation holding only the
+    index's projected attributes."""
     if limit <= 0:
         return
-    results = index.query(shard, key <= now, limit=limit, page_size=min(page_size, limit))
-    for item in results:
-        yield Due(item.business_id, item.invitation_id, item.expires_at if key is InvitationItem.expires_at
-                  else item.remind_at)
+    yield from index.query(shard, key <= now, limit=limit, page_size=min(page_size, limit))
 
 
-def due_for_expiry(now: datetime, *, limit: int, page_size: int = 100) -> Iterator[Due]:
+def due_for_expiry(now: datetime, *, limit: int, page_size: int = 100) -> Iterator[InvitationItem]:
     """PENDING invitations whose ``expires_at <= now`` (DueIndex query, never a scan)."""
     return _query(InvitationItem.due, DUE_SHARD, InvitationItem.expires_at, now, limit, page_size)
 
 
-def due_for_reminder(now: datetime, *, limit: int, page_size: int = 100) -> Iterator[Due]:
+def due_for_reminder(now: datetime, *, limit: int, page_size: int = 100) -> Iterator[InvitationItem]:
     """PENDING invitations whose reminder time has come and whose reminder has not been claimed."""
     return _query(InvitationItem.remind, REMIND_SHARD, InvitationItem.remind_at, now, limit, page_size)
+
+
+def expire_due(entry: InvitationItem, ctx: Context, now: datetime, retention: timedelta) -> bool:
+    """Expire the invitation of a DueIndex entry without reading it: one conditional transaction,
+    whose condition is what the entry claimed (still PENDING, in the index, due, and the same task
+    token, so the caller fails the execution that is really waiting). False when it does not hold
+    any more: accepted, revoked, renewed or expired by someone else meanwhile, or a stale entry (the
+    next run sees the fresh one).
+
+    The member is moved ``INVITED → NEVER_JOINED`` in the same transaction, conditionally; if that
+    alone fails, the member is active elsewhere (an additive invitation) and the invitation is
+    expired without it."""
+    condition = ((InvitationItem.status == InvitationStatus.PENDING.value) & InvitationItem.due_pk.exists()
+                 & (InvitationItem.expires_at <= now))
+    if entry.task_token:
+        condition = condition & (InvitationItem.task_token == entry.task_token)
+    else:
+        condition = condition & InvitationItem.task_token.does_not_exist()
+    member = MemberItem(pk=biz_pk(entry.business_id), sk=f"MEMBER#{entry.member_id}")
+    for with_member in (True, False):
+        tx = close_tx(entry, from_status=InvitationStatus.PENDING, to_status=InvitationStatus.EXPIRED,
+                      action="invitation.expired", ctx=ctx, now=now, retention=retention, condition=condition,
+                      member=member if with_member else None)
+        try:
+            tx.commit()
+        except ConditionFailed as exc:
+            if with_member and exc.labels == ["member"]:
+                continue
+            return False
+        except TransactWriteError as exc:
+            if _conflict(exc):
+                return False  # another sweep's or an acceptance's transaction on the same item
+            raise
+        return True
+    return False
+
+
+def _conflict(exc: TransactWriteError) -> bool:
+    return any(r is not None and r.code == "TransactionConflict" for r in exc.cancellation_reasons or [])
 
 
 def claim_reminder(inv: InvitationItem, ctx: Context, now: datetime) -> bool:
@@ -86,7 +117,7 @@ def claim_reminder(inv: InvitationItem, ctx: Context, now: datetime) -> bool:
     except TransactWriteError as exc:
         # A concurrent transaction on the same item: if it was the other claim it sends the reminder;
         # if it failed, the index entry is still there and the next sweep claims it.
-        if any(r is not None and r.code == "TransactionConflict" for r in exc.cancellation_reasons or []):
+        if _conflict(exc):
             return False
         raise
     return True

@@ -17,6 +17,7 @@ from accessflow.adapters.workflow import Workflow
 from accessflow.domain.model import InvitationStatus
 from accessflow.store import repository as store
 from accessflow.store import sweep as due_index
+from accessflow.store.models import BusinessItem, InvitationItem
 from accessflow.usecases import messages
 
 DEFAULT_MAX_ITEMS = 500
@@ -65,28 +66,47 @@ def expire_one(
     return expire(business_id, invitation_id, workflow=workflow, ctx=ctx, now=now).status
 
 
-def remind(business_id: str, invitation_id: str, *, mailer: Mailer, ctx: store.Context, now: datetime) -> bool:
-    """Send the one reminder of a pending invitation. The claim (a conditional write that also takes
-    the invitation out of the RemindIndex) comes first, so however many sweeps run, at most one
-    sends. A delivery failure after the claim is audited, not retried: a reminder is a courtesy."""
-    inv = store.get_invitation(business_id, invitation_id)
-    if inv is None or inv.status != InvitationStatus.PENDING.value or inv.expires_at <= now:
+def remind_entry(inv: InvitationItem, business_name: str, *, mailer: Mailer, ctx: store.Context,
+                 now: datetime) -> bool:
+    """Send the one reminder of a pending invitation, as its RemindIndex entry holds it (the projected
+    attributes are all this reads). The claim (a conditional write that also takes the invitation out
+    of the RemindIndex) comes first, so however many sweeps run, at most one sends. A delivery failure
+    after the claim is audited, not retried: a reminder is a courtesy."""
+    if inv.status != InvitationStatus.PENDING.value or inv.expires_at <= now:
         return False
     if not due_index.claim_reminder(inv, ctx, now):
         return False
-    business = store.get_business(business_id)
-    message = messages.reminder(to=inv.email, name=inv.display_name,
-                                business=business.name if business else business_id,
+    message = messages.reminder(to=inv.email, name=inv.display_name, business=business_name,
                                 grants=store.grants_from_json(inv.grants), expires_at=inv.expires_at,
                                 sent_at=inv.last_sent_at)
     try:
         mailer.send(message)
     except DeliveryFailed as exc:
-        store.record_audit(business_id, store.AuditDraft("notification.failed", member_id=inv.member_id,
-                                                         subject=invitation_id, reason=str(exc),
-                                                         after={"to": inv.email, "kind": "reminder"}), ctx, now)
+        store.record_audit(inv.business_id, store.AuditDraft("notification.failed", member_id=inv.member_id,
+                                                             subject=inv.invitation_id, reason=str(exc),
+                                                             after={"to": inv.email, "kind": "reminder"}), ctx, now)
         return False
     return True
+
+
+class _Businesses:
+    """The businesses one sweep run has read, each once (retention policy, name for the e-mail)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, BusinessItem | None] = {}
+
+    def get(self, business_id: str) -> BusinessItem | None:
+        if business_id not in self._items:
+            self._items[business_id] = store.get_business(business_id)
+        return self._items[business_id]
+
+    def retention(self, business_id: str) -> timedelta:
+        business = self.get(business_id)
+        return timedelta(days=store.policy_of(business).retention_days if business else 90)
+
+    def name(self, business_id: str) -> str:
+        business = self.get(business_id)
+        return business.name if business else business_id
 
 
 @dataclass
@@ -107,23 +127,27 @@ def sweep(
     max_items: int = DEFAULT_MAX_ITEMS, page_size: int = DEFAULT_PAGE_SIZE,
 ) -> SweepReport:
     """One run of the scheduled sweep: expire the due invitations, then send the due reminders.
+    The index entries are all it reads (plus each business once); the conditional writes decide.
     Each part reads at most ``max_items`` index entries, ``page_size`` per query page, oldest first;
     what is left is picked up by the next run (``more``). Safe to run concurrently with itself,
     with acceptances, revocations and the executions' own timeouts: every action is a conditional
     write and only its winner acts."""
     report = SweepReport()
+    businesses = _Businesses()
     seen = 0
-    for due in due_index.due_for_expiry(now, limit=max_items, page_size=page_size):
+    for entry in due_index.due_for_expiry(now, limit=max_items, page_size=page_size):
         seen += 1
-        if expire(due.business_id, due.invitation_id, workflow=workflow, ctx=ctx, now=now).changed:
+        if due_index.expire_due(entry, ctx, now, businesses.retention(entry.business_id)):
             report.expired += 1
+            if workflow is not None and entry.task_token:  # the write's condition: still this token
+                workflow.fail(entry.task_token, "InvitationExpired", f"invitation {entry.invitation_id} expired")
         else:
             report.expiry_skipped += 1
     report.more = seen >= max_items
     seen = 0
-    for due in due_index.due_for_reminder(now, limit=max_items, page_size=page_size):
+    for entry in due_index.due_for_reminder(now, limit=max_items, page_size=page_size):
         seen += 1
-        if remind(due.business_id, due.invitation_id, mailer=mailer, ctx=ctx, now=now):
+        if remind_entry(entry, businesses.name(entry.business_id), mailer=mailer, ctx=ctx, now=now):
             report.reminded += 1
         else:
             report.reminder_skipped += 1

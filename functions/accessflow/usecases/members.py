@@ -192,12 +192,7 @@ def access_review(business_id: str) -> list[dict[str, Any]]:
 
 
 def review_csv(rows: list[dict[str, Any]]) -> str:
-    import csv
-    import io
+    """The access review as CSV; every cell through the export rule (no spreadsheet formulas)."""
+    from accessflow.domain.export import csv_text
 
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(REVIEW_COLUMNS), lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in REVIEW_COLUMNS})
-    return out.getvalue()
+    return csv_text(REVIEW_COLUMNS, rows)

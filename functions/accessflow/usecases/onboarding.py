@@ -25,10 +25,11 @@ from accessflow.domain.errors import (
     UnknownBusiness,
 )
 from accessflow.domain.model import Grant, InvitationStatus, validate_grants
+from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.roles import describe
 from accessflow.domain.tokens import hash_token, mint_token, normalise_email
 from accessflow.store import repository as store
-from accessflow.store.models import InvitationItem
+from accessflow.store.models import BusinessItem, InvitationItem
 from accessflow.usecases import messages
 
 WAIT_MARGIN = timedelta(hours=1)
@@ -81,18 +82,59 @@ def summary(inv: InvitationItem, now: datetime) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Carried:
+    """What the onboarding state machine carries from its Record step to the later ones (the task
+    payload's ``carried``), so that they do not read again what Record already read: the business's
+    name and policy, and the invitation's fields that do not change while it waits (see
+    docs/decisions.md). Never the link token. A task given no ``carried`` (an execution started by an
+    older definition) reads instead."""
+
+    business_name: str
+    policy: BusinessPolicy
+    member_id: str
+    email: str
+    grants: list[dict[str, str]]
+    requested_by: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"business_name": self.business_name, "policy": self.policy.model_dump(mode="json"),
+                "member_id": self.member_id, "email": self.email, "grants": self.grants,
+                "requested_by": self.requested_by}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Carried | None:
+        if not data:
+            return None
+        return cls(business_name=str(data["business_name"]), policy=BusinessPolicy.model_validate(data["policy"]),
+                   member_id=str(data["member_id"]), email=str(data["email"]), grants=list(data["grants"]),
+                   requested_by=str(data["requested_by"]))
+
+    @classmethod
+    def of(cls, inv: InvitationItem, business: BusinessItem) -> Carried:
+        return cls(business_name=business.name, policy=store.policy_of(business), member_id=inv.member_id,
+                   email=inv.email, grants=list(inv.grants), requested_by=inv.requested_by)
+
+
 def record(req: OnboardingRequest, ctx: store.Context, now: datetime) -> InvitationItem:
     """Validate and record the member, the invitation and its proposed grants. Idempotent on the
     invitation id: recording the same request again returns the first record."""
+    return record_carried(req, ctx, now)[0]
+
+
+def record_carried(req: OnboardingRequest, ctx: store.Context, now: datetime) -> tuple[InvitationItem, Carried]:
+    """:func:`record`, with what the state machine carries to its later steps. An invitation made
+    through the API was recorded before its execution started: it is read first. One requested by HR
+    is new: it is written at once, and the conditional write finds a duplicate delivery."""
     invitation_id = req.invitation_id or (
         invitation_id_for(req.business_id, req.idempotency_key) if req.idempotency_key else uuid.uuid4().hex
     )
-    existing = store.get_invitation(req.business_id, invitation_id)
-    if existing is not None:
-        return existing
+    existing = store.get_invitation(req.business_id, invitation_id) if req.source == "api" else None
     business = store.get_business(req.business_id)
     if business is None:
         raise UnknownBusiness(f"Business {req.business_id} does not exist.")
+    if existing is not None:
+        return existing, Carried.of(existing, business)
     policy = store.policy_of(business)
     grants = validate_grants(req.grants)
     email = normalise_email(req.email)
@@ -106,12 +148,13 @@ def record(req: OnboardingRequest, ctx: store.Context, now: datetime) -> Invitat
         needs_confirmation=rules.needs_confirmation(grants, policy),
     )
     try:
-        return store.create_invitation(new, ctx, now)
+        inv = store.create_invitation(new, ctx, now)
     except Conflict:
         again = store.get_invitation(req.business_id, invitation_id)
-        if again is not None:  # a concurrent duplicate delivery won the race: same effect
-            return again
+        if again is not None:  # a duplicate delivery, or a retry of this step: same effect
+            return again, Carried.of(again, business)
         raise
+    return inv, Carried.of(inv, business)
 
 
 def accept_link(public_base_url: str, token: str) -> str:
@@ -121,6 +164,7 @@ def accept_link(public_base_url: str, token: str) -> str:
 def send_invitation(
     business_id: str, invitation_id: str, *, task_token: str | None, execution_arn: str | None,
     mailer: Mailer, public_base_url: str, ctx: store.Context, now: datetime, workflow: Workflow | None = None,
+    carried: Carried | None = None,
 ) -> dict[str, Any]:
     """Mint the link, e-mail it and keep the task token. Safe to retry: once the e-mail went out,
     a retry (or a renewed wait) only re-registers the task token and sends nothing. If the invitation
@@ -134,7 +178,8 @@ def send_invitation(
     elif inv.status == InvitationStatus.PENDING.value:
         try:
             return deliver(inv, task_token=task_token, execution_arn=execution_arn, mailer=mailer,
-                           public_base_url=public_base_url, ctx=ctx, now=now, expires_at=None, resend=False)
+                           public_base_url=public_base_url, ctx=ctx, now=now, expires_at=None, resend=False,
+                           carried=carried)
         except Conflict:
             inv = _invitation(business_id, invitation_id)  # revoked or expired while we were sending
     if inv.status != InvitationStatus.PENDING.value and task_token and workflow is not None:
@@ -156,16 +201,22 @@ def answer_decided_wait(inv: InvitationItem, task_token: str, workflow: Workflow
 def deliver(
     inv: InvitationItem, *, task_token: str | None, execution_arn: str | None, mailer: Mailer,
     public_base_url: str, ctx: store.Context, now: datetime, expires_at: datetime | None, resend: bool,
+    carried: Carried | None = None,
 ) -> dict[str, Any]:
     """Rotate the link token (the old link dies with the write), e-mail the new link, record the
     delivery. Shared by the first send and the admin's resend (``usecases.invitations.resend``)."""
     token, token_hash = mint_token()
     store.start_sending(inv, token_hash, task_token, execution_arn, ctx, now, expires_at=expires_at, resend=resend)
-    business = store.get_business(inv.business_id)
-    policy = store.policy_of(business) if business else None
+    policy: BusinessPolicy | None
+    if carried is not None:
+        business_name, policy = carried.business_name, carried.policy
+    else:
+        business = store.get_business(inv.business_id)
+        business_name = business.name if business else inv.business_id
+        policy = store.policy_of(business) if business else None
     expiry = expires_at or inv.expires_at
     message = messages.invitation(
-        to=inv.email, name=inv.display_name, business=business.name if business else inv.business_id,
+        to=inv.email, name=inv.display_name, business=business_name,
         grants=store.grants_from_json(inv.grants), link=accept_link(public_base_url, token), expires_at=expiry,
     )
     message = dataclasses.replace(message, tags={"kind": "invitation", "business_id": inv.business_id,
@@ -292,12 +343,16 @@ def _accept_race_error(business_id: str, invitation_id: str, exc: store.Conditio
 
 def confirm(
     business_id: str, invitation_id: str, *, confirmer_member_id: str, grants: list[Grant] | None,
-    workflow: Workflow | None, ctx: store.Context, now: datetime,
+    workflow: Workflow | None, ctx: store.Context, now: datetime, carried: Carried | None = None,
 ) -> dict[str, Any]:
     """ACCEPTED → CONFIRMED by an admin (or by the system for auto-confirmed roles): grants and member
-    become active. Admin capacity is enforced atomically in the same transaction."""
+    become active. Admin capacity is enforced atomically in the same transaction. Given what the
+    state machine carried (the automatic confirmation), nothing is read first: the transaction's
+    conditions decide."""
     from accessflow.domain.model import narrow_grants
 
+    if carried is not None and confirmer_member_id == "system" and grants is None:
+        return _auto_confirm(business_id, invitation_id, carried, ctx, now)
     inv = _invitation(business_id, invitation_id)
     if inv.status != InvitationStatus.ACCEPTED.value:
         if inv.status == InvitationStatus.CONFIRMED.value and confirmer_member_id == "system":
@@ -328,11 +383,33 @@ def confirm(
         fresh = _invitation(business_id, invitation_id)
         raise Conflict(f"The invitation is {fresh.status}; it was decided concurrently.",
                        current_status=fresh.status) from exc
-    fresh = _invitation(business_id, invitation_id)
-    if workflow is not None and fresh.confirm_task_token:
-        workflow.succeed(fresh.confirm_task_token, {"confirmed_by": confirmer_member_id})
+    if workflow is not None:
+        fresh = _invitation(business_id, invitation_id)
+        if fresh.confirm_task_token:
+            workflow.succeed(fresh.confirm_task_token, {"confirmed_by": confirmer_member_id})
     return {"status": InvitationStatus.CONFIRMED.value, "grants": store.grants_json(final),
             "member_id": inv.member_id, "confirmed_by": confirmer_member_id}
+
+
+def _auto_confirm(business_id: str, invitation_id: str, carried: Carried, ctx: store.Context,
+                  now: datetime) -> dict[str, Any]:
+    """The automatic confirmation (no Admin role proposed) from the carried invitation: one
+    conditional transaction. Its condition (still ACCEPTED) fails on a retry after success (already
+    CONFIRMED: done) or when the invitation was decided otherwise (an error, read to say which)."""
+    inv = InvitationItem(pk=store.biz_pk(business_id), sk=f"INV#{invitation_id}", business_id=business_id,
+                         invitation_id=invitation_id, member_id=carried.member_id, email=carried.email,
+                         grants=carried.grants, requested_by=carried.requested_by)
+    final = store.grants_from_json(carried.grants)
+    try:
+        store.confirm_invitation(inv, final, "system", carried.policy, ctx, now, member_status=None)
+    except store.ConditionFailed as exc:
+        fresh = _invitation(business_id, invitation_id)
+        if fresh.status == InvitationStatus.CONFIRMED.value:
+            return {"status": fresh.status}
+        raise Conflict(f"The invitation is {fresh.status}; it was decided concurrently.",
+                       current_status=fresh.status) from exc
+    return {"status": InvitationStatus.CONFIRMED.value, "grants": store.grants_json(final),
+            "member_id": carried.member_id, "confirmed_by": "system"}
 
 
 def reject(
@@ -400,17 +477,25 @@ OUTCOME_EVENTS = {
 
 def announce(
     business_id: str, invitation_id: str, outcome: str, *, mailer: Mailer, ctx: store.Context, now: datetime,
+    carried: Carried | None = None,
 ) -> dict[str, Any]:
     """Notify the inviter of the outcome (once, however many paths reach here) and return the event
-    the state machine emits."""
-    inv = _invitation(business_id, invitation_id)
-    business = store.get_business(business_id)
+    the state machine emits. The claim to notify is a conditional write that returns the invitation
+    (nothing is read first); only a path that lost the claim reads it."""
+    inv, first = store.claim_outcome_notice(business_id, invitation_id)
+    if inv is None:
+        raise NotFound(f"Invitation {invitation_id} does not exist in business {business_id}.")
+    if carried is not None:
+        business_name = carried.business_name
+    else:
+        business = store.get_business(business_id)
+        business_name = business.name if business else business_id
     detail: dict[str, Any] = {
         "business_id": business_id, "invitation_id": invitation_id, "member_id": inv.member_id,
         "email": inv.email, "outcome": outcome,
         "grants": inv.final_grants if outcome == "ACTIVATED" else inv.grants,
     }
-    if store.mark_outcome_notified(inv) and inv.inviter_email:
+    if first and inv.inviter_email:
         hint = {
             "ACTIVATED": "The roles above are now active.",
             "EXPIRED": f"Nobody accepted it in time. Re-issue it with: accessflow reissue {business_id} "
@@ -420,8 +505,7 @@ def announce(
         }[outcome]
         try:
             mailer.send(messages.outcome(to=inv.inviter_email, invitee=inv.email,
-                                         business=business.name if business else business_id,
-                                         outcome=outcome, detail=hint))
+                                         business=business_name, outcome=outcome, detail=hint))
             store.record_audit(business_id, store.AuditDraft("notification.sent", member_id=inv.member_id,
                                                              subject=invitation_id,
                                                              after={"to": inv.inviter_email, "outcome": outcome}),
