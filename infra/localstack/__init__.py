@@ -11,6 +11,7 @@ gaps of moto that matter for this app, one module per emulated concern:
 * :mod:`.schedules` — the stack's clock; schedules fire when it is advanced;
 * :mod:`.outbox` — every e-mail sent through SES is written to an outbox as an ``.eml`` file;
 * :mod:`.api` — the HTTP API and its JWT authorizer served on localhost;
+* :mod:`.endpoint` — an AWS-compatible endpoint on localhost on the same backends (``aws_port``);
 * :mod:`.stepfunctions` — waiting on and reading executions;
 * :mod:`.dynamodb` — DynamoDB requests made atomic, as in AWS;
 * :mod:`.process` — what is process-global: the active stack, the boto3 session, moto's patches.
@@ -32,6 +33,7 @@ from typing import Any
 from infra import devtoken
 from infra.localstack import dynamodb, eventbridge, functions, outbox, process
 from infra.localstack.api import HttpApi
+from infra.localstack.endpoint import AwsEndpoint
 from infra.localstack.eventbridge import EventBridge
 from infra.localstack.functions import Functions
 from infra.localstack.outbox import Outbox, OutboxMessage
@@ -60,7 +62,10 @@ class LocalStack:
         region: str = "us-east-1",
         async_events: bool = False,
         key_path: Path | None = None,
+        aws_port: int | None = None,
     ) -> None:
+        """``aws_port``: also serve an AWS-compatible endpoint on 127.0.0.1 (0 = a free port), URL in
+        :attr:`aws_endpoint_url`."""
         self.template_path = Path(template_path or REPO_ROOT / "template.yaml").resolve()
         self.outbox_dir = Path(outbox_dir) if outbox_dir else REPO_ROOT / ".local" / "outbox"
         self.serve_http = serve_http
@@ -71,6 +76,7 @@ class LocalStack:
         self.async_events = async_events
         self.key_path = key_path or devtoken.DEFAULT_KEY_PATH
         self.api_url: str | None = None
+        self.aws_endpoint_url: str | None = None
 
         self.clock = StackClock()
         self.lambdas = Functions()
@@ -83,6 +89,7 @@ class LocalStack:
                                client=self.client, functions=self.lambdas, executions=self.sfn,
                                eventbridge=self.eventbridge, scheduler=self.scheduler)
         self.http = HttpApi(self.built.routes, self.lambdas.invoke_arn, key_path=self.key_path, port=port)
+        self.aws = AwsEndpoint(port=aws_port) if aws_port is not None else None
 
         # What the stack holds, by logical id (the components own these containers).
         self.resources = self.built.resources
@@ -142,6 +149,9 @@ class LocalStack:
             if self.serve_http:
                 self.http.start()
                 self.api_url = self.http.url
+            if self.aws is not None:
+                self.aws.start()
+                self.aws_endpoint_url = self.aws.url
         except BaseException:
             self.close()
             raise
@@ -150,6 +160,8 @@ class LocalStack:
     def close(self) -> None:
         if process.active() is not self:
             return
+        if self.aws is not None:
+            self.aws.stop()
         self.http.stop()
         self.eventbridge.stop()
         self.clock._set_offset(timedelta(0))
@@ -224,6 +236,20 @@ class LocalStack:
                    name: str | None = None, ttl: int = 3600, extra: dict[str, Any] | None = None) -> str:
         """A JWT the local API's authorizer accepts (negative ``ttl`` gives an expired one)."""
         return self.http.mint_token(email, sub=sub, email_verified=email_verified, name=name, ttl=ttl, extra=extra)
+
+    def describe_aws_endpoint(self) -> Iterator[str]:
+        """Where an integrator points the AWS CLI or an SDK (used by ``python -m infra.serve``)."""
+        if self.aws_endpoint_url is None:
+            return
+        yield f"AWS endpoint: {self.aws_endpoint_url}   (--endpoint-url; any access key, region {self.region})"
+        for lid, name in sorted(self.buses.items()):
+            yield f"  event bus {lid}: {name}"
+        for lid, url in sorted(self.queues.items()):
+            yield f"  queue {lid}: {url}"
+        for lid, arn in sorted(self.state_machines.items()):
+            yield f"  state machine {lid}: {arn}"
+        for lid, name in sorted(self.tables.items()):
+            yield f"  table {lid}: {name}"
 
     def describe(self) -> Iterator[str]:
         """Human-readable lines about what runs (used by ``python -m infra.serve``)."""
