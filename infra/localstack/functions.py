@@ -90,5 +90,26 @@ def _patched_invoke(fn: Any, body: Any, request_headers: Any, response_headers: 
     return b"" if inv_type == "Event" else payload
 
 
+_LOADER: Any = None
+
+
+def _botocore_session() -> Any:
+    """Replaces ``pynamodb.connection.base.get_session``: a botocore session sharing one data loader.
+
+    WHY: PynamoDB gives each model class its own connection, and each creates a botocore session whose
+    first client parses botocore's endpoint and service models (~1 MB of JSON). A Lambda instance does
+    that once per model; here every function's cold start re-binds every model, in one process, which
+    made client creation a third of a test run's CPU. The loader only caches parsed, read-only data.
+    """
+    global _LOADER
+    session = GET_SESSION.original()
+    if _LOADER is None:
+        _LOADER = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _LOADER)
+    return session
+
+
 INVOKE = Patch("moto.awslambda.models", "LambdaFunction", "invoke", _patched_invoke)
-PATCHES = (INVOKE,)
+GET_SESSION = Patch("pynamodb.connection.base", "", "get_session", _botocore_session)
+PATCHES = (INVOKE, GET_SESSION)

@@ -7,7 +7,7 @@ a time; every patch dispatches to :func:`active` (and behaves like plain moto wh
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _ACTIVE: LocalStack | None = None
 _SESSION: Any = None
-_ORIGINALS: dict[str, Callable[..., Any]] = {}
+_ORIGINALS: dict[str, Any] = {}
 _INSTALLED: list[Patch] = []
 
 
@@ -61,23 +61,25 @@ def iso(dt: datetime) -> str:
 
 @dataclass(frozen=True)
 class Patch:
-    """``module.owner.attr`` replaced by ``replacement`` while a stack is active."""
+    """``module.owner.attr`` (``module.attr`` when ``owner`` is empty) replaced by ``replacement`` while a
+    stack is active."""
 
     module: str
     owner: str
     attr: str
-    replacement: Callable[..., Any]
+    replacement: Any
 
     @property
     def key(self) -> str:
         return f"{self.module}.{self.owner}.{self.attr}"
 
     def _owner(self) -> Any:
-        return getattr(importlib.import_module(self.module), self.owner)
+        module = importlib.import_module(self.module)
+        return getattr(module, self.owner) if self.owner else module
 
     def original(self, *args: Any, **kwargs: Any) -> Any:
         """Call moto's own implementation."""
-        return _ORIGINALS[self.key](*args, **kwargs)
+        return _ORIGINALS[self.key](*args, **kwargs)  # type: ignore[operator]
 
 
 def install(patches: Iterable[Patch]) -> None:

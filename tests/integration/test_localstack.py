@@ -284,3 +284,27 @@ def test_real_template_builds_completely(tmp_path: Path) -> None:
     assert set(report["created"]) == {lid for lid, t in declared.items() if t not in report["no_op"]}
     assert set(report["ignored"]) == {lid for lid, t in declared.items() if t in report["no_op"]}
     assert report["routes"], "the HTTP API has routes"
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(stack: Any) -> None:
+    """DynamoDB applies all of a transaction or nothing: the stack rolls moto's writes back item by item."""
+    ddb = stack.client("dynamodb")
+    table = stack.tables["Table"]
+    ddb.put_item(TableName=table, Item={"pk": {"S": "TX"}, "sk": {"S": "a"}, "n": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "TX"}, "sk": {"S": "gone"}, "n": {"N": "1"}})
+
+    def key(sk: str) -> dict[str, Any]:
+        return {"pk": {"S": "TX"}, "sk": {"S": sk}}
+
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as info:
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": key("a"), "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Put": {"TableName": table, "Item": {**key("new"), "n": {"N": "1"}}}},
+            {"Delete": {"TableName": table, "Key": key("gone")}},
+            {"ConditionCheck": {"TableName": table, "Key": key("missing"),
+                                "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+    reasons = [r["Code"] for r in info.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "None", "ConditionalCheckFailed"]
+    assert [(i["sk"]["S"], i["n"]["N"]) for i in _query(stack, "TX")] == [("a", "1"), ("gone", "1")]
