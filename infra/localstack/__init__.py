@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import devtoken
-from infra.localstack import dynamodb, eventbridge, functions, outbox, process
+from infra.localstack import dynamodb, eventbridge, functions, outbox, process, stepfunctions
 from infra.localstack.api import HttpApi
 from infra.localstack.endpoint import AwsEndpoint
 from infra.localstack.eventbridge import EventBridge
@@ -44,7 +44,7 @@ from infra.localstack.stepfunctions import TERMINAL, Executions
 __all__ = ["NO_OP_TYPES", "TERMINAL", "CronExpression", "LocalStack", "OutboxMessage", "Schedule", "StackClock",
            "schedule_period"]
 
-PATCHES = (*functions.PATCHES, *eventbridge.PATCHES, *outbox.PATCHES, *dynamodb.PATCHES)
+PATCHES = (*functions.PATCHES, *eventbridge.PATCHES, *outbox.PATCHES, *dynamodb.PATCHES, *stepfunctions.PATCHES)
 
 
 class LocalStack:

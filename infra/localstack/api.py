@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from infra import devtoken
 
@@ -21,9 +21,15 @@ class HttpApi:
         self.url: str | None = None
         self._server: Any = None
         self._private_pem = b""
+        self._signing_key: Any = None
 
     def load_key(self) -> None:
+        from cryptography.hazmat.primitives import serialization
+
         self._private_pem = devtoken.load_or_create_private_key(self.key_path)
+        # PyJWT signs with a loaded key as well as with PEM; loading (and checking) the PEM costs
+        # tens of milliseconds per token, and tests mint one per person.
+        self._signing_key = serialization.load_pem_private_key(self._private_pem, password=None)
 
     def start(self) -> None:
         from infra.httpapi import HttpApiServer
@@ -48,6 +54,7 @@ class HttpApi:
                    name: str | None = None, ttl: int = 3600, extra: dict[str, Any] | None = None) -> str:
         """A JWT the local API's authorizer accepts (negative ``ttl`` gives an expired one)."""
         issuer, audience = self.jwt_settings()
-        return devtoken.mint(self._private_pem or devtoken.load_or_create_private_key(self.key_path),
+        key = self._signing_key or devtoken.load_or_create_private_key(self.key_path)
+        return devtoken.mint(cast(bytes, key),
                              issuer=issuer, audience=audience, email=email, sub=sub,
                              email_verified=email_verified, name=name, ttl=ttl, extra=extra)

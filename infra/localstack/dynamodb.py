@@ -77,8 +77,36 @@ def _restore(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
         table.items[hash_value][range_value] = item
 
 
+_query = threading.local()
+
+
+def _query_without_table_sort(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """Wraps ``moto.dynamodb.models.table.Table.query``: see :func:`_all_items`."""
+    _query.active = True
+    try:
+        return QUERY.original(self, *args, **kwargs)
+    finally:
+        _query.active = False
+
+
+def _all_items(self: Any) -> Any:
+    """Wraps ``Table.all_items``: inside a query, the table's items unsorted.
+
+    WHY: moto's query (on the table or an index) takes ``all_items()`` — every item of the table,
+    sorted by primary key — filters them, then sorts the matches again. Sorting the whole table per
+    query grows with the table (a module's tests share one); the matches' own sort gives the order.
+    """
+    if not getattr(_query, "active", False):
+        return ALL_ITEMS.original(self)
+    if not self.range_key_attr:
+        return list(self.items.values())
+    return [item for partition in self.items.values() for item in partition.values()]
+
+
 CALL_ACTION = Patch("moto.dynamodb.responses", "DynamoHandler", "call_action", _atomic_call_action)
 TRANSACT_WRITE_ITEMS = Patch("moto.dynamodb.models", "DynamoDBBackend", "transact_write_items",
                              _transact_write_items)
 TABLE_SNAPSHOTS = Patch("moto.dynamodb.models", "", "copy", _TablesNotCopied)
-PATCHES = (CALL_ACTION, TRANSACT_WRITE_ITEMS, TABLE_SNAPSHOTS)
+QUERY = Patch("moto.dynamodb.models.table", "Table", "query", _query_without_table_sort)
+ALL_ITEMS = Patch("moto.dynamodb.models.table", "Table", "all_items", _all_items)
+PATCHES = (CALL_ACTION, TRANSACT_WRITE_ITEMS, TABLE_SNAPSHOTS, QUERY, ALL_ITEMS)

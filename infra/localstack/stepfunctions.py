@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from infra.localstack.process import Patch
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -68,3 +71,38 @@ class Executions:
             with contextlib.suppress(Exception):
                 for ex in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
                     sfn.stop_execution(executionArn=ex["executionArn"], error="LocalStack.Closed")
+
+
+# -- moto patches -----------------------------------------------------------------------------------
+_CLIENTS: dict[tuple[str, str, bool], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """Replaces ``boto_client_for`` of moto's Step Functions interpreter: one client per service.
+
+    WHY: moto creates a boto3 client for every Task state it runs (every Lambda task, every
+    events:putEvents), ~10 ms of CPU each; clients are thread-safe and moto ignores the state's
+    credentials, so one per (region, service) answers the same.
+    """
+    from moto.core.models import botocore_stubber
+
+    key = (region, service, bool(botocore_stubber.enabled))
+    client = _CLIENTS.get(key)
+    if client is None:
+        with _CLIENTS_LOCK:
+            client = _CLIENTS.get(key)
+            if client is None:
+                client = _CLIENTS[key] = BOTO_CLIENT_FOR.original(region, service, state_credentials)
+    return client
+
+
+_TASKS = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+BOTO_CLIENT_FOR = Patch("moto.stepfunctions.parser.asl.utils.boto_client", "", "boto_client_for",
+                        _cached_boto_client_for)
+PATCHES = (BOTO_CLIENT_FOR, *(
+    Patch(module, "", "boto_client_for", _cached_boto_client_for) for module in (
+        f"{_TASKS}.lambda_eval_utils", f"{_TASKS}.service.state_task_service_events",
+        f"{_TASKS}.service.state_task_service_sqs", f"{_TASKS}.service.state_task_service_sns",
+        f"{_TASKS}.service.state_task_service_dynamodb", f"{_TASKS}.service.state_task_service_aws_sdk",
+        f"{_TASKS}.service.state_task_service_sfn")))
