@@ -110,7 +110,6 @@ class LocalStack:
 
         self._mock: Any = None
         self._saved_env: dict[str, str] | None = None
-        self._clients: dict[str, Any] = {}
 
     @property
     def template(self) -> dict[str, Any]:
@@ -178,16 +177,11 @@ class LocalStack:
             os.environ.update(self._saved_env)
             self._saved_env = None
             time.tzset()
-        self._clients.clear()
         process.deactivate(self)
 
     def client(self, service: str) -> Any:
         """A boto3 client bound to the mock (cached per service)."""
-        if service not in self._clients:
-            self._clients[service] = process.session().client(
-                service, region_name=self.region, aws_access_key_id="testing", aws_secret_access_key="testing"
-            )
-        return self._clients[service]
+        return process.client(service, self.region)
 
     # -- functions -----------------------------------------------------------------------------------
     def env(self, logical_id: str) -> dict[str, str]:

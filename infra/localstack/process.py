@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 _ACTIVE: LocalStack | None = None
 _SESSION: Any = None
+_CLIENTS: dict[tuple[str, str], Any] = {}
 _ORIGINALS: dict[str, Any] = {}
 _INSTALLED: list[Patch] = []
 
@@ -53,6 +54,16 @@ def session() -> Any:
 
         _SESSION = boto3.session.Session()
     return _SESSION
+
+
+def client(service: str, region: str) -> Any:
+    """A boto3 client bound to moto's mock, cached for the process (every stack's creation would
+    otherwise build a dozen clients again); requests reach whichever mock is active."""
+    key = (service, region)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = session().client(service, region_name=region, aws_access_key_id="testing",
+                                         aws_secret_access_key="testing")
+    return _CLIENTS[key]
 
 
 def iso(dt: datetime) -> str:

@@ -9,6 +9,7 @@ a rule's deliveries, a schedule, a state machine) is registered with the compone
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import logging
@@ -36,6 +37,8 @@ from infra.template import (
 
 LOG = logging.getLogger("infra.localstack")
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+_TRANSLATED: dict[tuple[Path, int, str], dict[str, Any]] = {}
 
 #: Types that have no behaviour to emulate locally: accepted, listed in ``LocalStack.ignored``.
 NO_OP_TYPES = frozenset({
@@ -84,7 +87,12 @@ class Resources:
         self._added_paths: list[str] = []
 
     def translate(self) -> None:
-        self.template = translate(self.template_path, self.region)
+        """The translated template, cached per process until the file changes (samtranslator takes
+        about a second on a loaded machine, and a test run builds a stack per module)."""
+        key = (self.template_path, self.template_path.stat().st_mtime_ns, self.region)
+        if key not in _TRANSLATED:
+            _TRANSLATED[key] = translate(self.template_path, self.region)
+        self.template = copy.deepcopy(_TRANSLATED[key])
 
     # -- code on sys.path --------------------------------------------------------------------------
     def add_code_paths(self) -> None:
