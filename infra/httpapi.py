@@ -5,6 +5,10 @@ moto has no HTTP API data plane, so this module reads the routes from the transl
 ``AWS::ApiGatewayV2::Route``/``Integration``/``Authorizer`` resources), turns each request into a
 payload-format-2.0 event, runs the integrated function in-process and maps its result back, the
 way API Gateway does. Authorizer rejections never reach the function: 401 ``Unauthorized``.
+
+The JWT authorizer verifies bearer tokens as API Gateway does with a real IdP: the issuer's discovery
+document names its JWKS, the token's ``kid`` picks the RS256 key, and ``iss``, ``aud``, ``exp`` and
+``nbf`` must hold. Locally the issuer is the loopback IdP of ``infra/oidc.py``.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from urllib.request import urlopen
 
 LOG = logging.getLogger("infra.httpapi")
 
@@ -146,30 +150,6 @@ def _routes_from_resources(resources: dict[str, Any]) -> list[Route]:
     return routes
 
 
-def jwt_settings_from_template(template_path: Path, region: str = "us-east-1") -> tuple[str, str]:
-    """(issuer, first audience) of the template's first JWT authorizer, without starting a stack."""
-    from infra.template import Resolver, translate
-
-    cfn = translate(template_path, region)
-    resolver = Resolver(cfn, region, "accessflow-local")
-    for res in cfn.get("Resources", {}).values():
-        if res.get("Type") != "AWS::ApiGatewayV2::Api":
-            continue
-        schemes = ((res.get("Properties") or {}).get("Body") or {}).get("components", {}).get("securitySchemes", {})
-        for scheme in schemes.values():
-            cfg = scheme.get("x-amazon-apigateway-authorizer") or {}
-            if cfg.get("type") == "jwt":
-                jc = resolver.resolve(cfg.get("jwtConfiguration") or {})
-                aud = jc.get("audience") or [""]
-                return str(jc.get("issuer", "")), str(aud if isinstance(aud, str) else aud[0])
-        for other in cfn.get("Resources", {}).values():
-            props = other.get("Properties") or {}
-            if other.get("Type") == "AWS::ApiGatewayV2::Authorizer" and props.get("AuthorizerType") == "JWT":
-                jc = resolver.resolve(props.get("JwtConfiguration") or {})
-                return str(jc.get("Issuer", "")), str((jc.get("Audience") or [""])[0])
-    raise LookupError(f"{template_path} declares no JWT authorizer")
-
-
 def claims_as_strings(claims: dict[str, Any]) -> dict[str, str]:
     """API Gateway hands JWT claims to the function as strings (arrays as ``[a b]``)."""
     out = {}
@@ -185,6 +165,37 @@ def claims_as_strings(claims: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+class IssuerKeys:
+    """Signing keys of JWT issuers, found through each issuer's OpenID discovery document.
+
+    Discovery and key sets are cached (a key set is fetched again when a token names an unknown
+    ``kid``, which is how key rotation reaches a verifier); an unreachable issuer is asked again on
+    the next request.
+    """
+
+    def __init__(self, timeout: float = 5.0) -> None:
+        self._timeout = timeout
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def signing_key(self, issuer: str, token: str) -> Any:
+        import jwt
+
+        with self._lock:
+            client = self._clients.get(issuer)
+        if client is None:
+            url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+            with urlopen(url, timeout=self._timeout) as resp:
+                config = json.load(resp)
+            if str(config.get("issuer", "")).rstrip("/") != issuer.rstrip("/"):
+                raise LookupError(f"{url} names issuer {config.get('issuer')!r}, not {issuer!r}")
+            client = jwt.PyJWKClient(str(config["jwks_uri"]), cache_keys=True, lifespan=300,
+                                     timeout=int(self._timeout))
+            with self._lock:
+                self._clients[issuer] = client
+        return client.get_signing_key_from_jwt(token).key
+
+
 class HttpApiServer:
     """ThreadingHTTPServer on 127.0.0.1 that plays API Gateway for the given routes."""
 
@@ -192,15 +203,15 @@ class HttpApiServer:
         self,
         routes: list[Route],
         invoke: Callable[[str, dict[str, Any]], Any],
-        public_key_pem: bytes,
         *,
         port: int = 0,
         api_id: str = "localapi01",
         account_id: str = "123456789012",
+        issuer_keys: IssuerKeys | None = None,
     ) -> None:
         self.routes = routes
         self._invoke = invoke
-        self._public_key = public_key_pem
+        self._keys = issuer_keys or IssuerKeys()
         self.api_id = api_id
         self.account_id = account_id
         server = self
@@ -271,12 +282,16 @@ class HttpApiServer:
         if not token:
             return None
         try:
+            key = self._keys.signing_key(authorizer.issuer, token)
             claims: dict[str, Any] = jwt.decode(
-                token, self._public_key, algorithms=["RS256"], audience=authorizer.audience or None,
+                token, key, algorithms=["RS256"], audience=authorizer.audience or None,
                 issuer=authorizer.issuer, options={"require": ["exp", "iss"]},
             )
         except jwt.PyJWTError as exc:
             LOG.info("JWT rejected: %s", exc)
+            return None
+        except (OSError, ValueError, LookupError) as exc:
+            LOG.warning("JWT rejected: the keys of issuer %s are unavailable: %s", authorizer.issuer, exc)
             return None
         return claims
 

@@ -1,4 +1,5 @@
-"""Run the whole stack locally until Ctrl-C: ``python -m infra.serve`` (port: ACCESSFLOW_PORT, 3000).
+"""Run the whole stack locally until Ctrl-C: ``python -m infra.serve`` (port: ACCESSFLOW_PORT, 3000),
+with its OpenID Connect provider (port: ACCESSFLOW_IDP_PORT, 3001).
 
 Everything lives in this process's memory (moto); e-mails land in ``.local/outbox/`` (ACCESSFLOW_OUTBOX).
 An AWS-compatible endpoint on the same backends listens on ACCESSFLOW_AWS_PORT (4566; 0 = a free port).
@@ -17,11 +18,13 @@ def main() -> int:
     os.environ["TZ"] = "UTC"
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(message)s")
+    from infra import oidc
     from infra.localstack import LocalStack
 
     port = int(os.environ.get("ACCESSFLOW_PORT", "3000"))
     aws_port = int(os.environ.get("ACCESSFLOW_AWS_PORT", "4566"))
     outbox = os.environ.get("ACCESSFLOW_OUTBOX") or None
+    idp = oidc.provider(int(os.environ.get("ACCESSFLOW_IDP_PORT", oidc.DEFAULT_PORT)))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with LocalStack(port=port, aws_port=aws_port, outbox_dir=outbox) as stack:
@@ -32,7 +35,9 @@ def main() -> int:
         for line in stack.describe():
             print(line)
         print(f"Outbox: {stack.outbox_dir}")
-        print("Token:   python -m infra.devtoken you@example.com   (then: Authorization: Bearer <token>)")
+        print(f"Sign-in: {idp.issuer} (OpenID Connect; type any e-mail address at its sign-in form)")
+        print(f"Token:   accessflow dev-token you@example.com --idp-url {idp.issuer}"
+              "   (then: Authorization: Bearer <token>)")
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

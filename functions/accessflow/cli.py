@@ -5,8 +5,8 @@ Every command calls the API at ``--api-url`` (or ``ACCESSFLOW_API_URL``) with th
 A refusal prints the API's problem (status, title, detail) on stderr and exits with status 1.
 Standard library only (urllib): the module ships in the Lambda package.
 
-``accessflow dev-token EMAIL`` mints a token for the local stack (run it from the repository: it
-uses the local signing key in ``.local/``).
+``accessflow dev-token EMAIL`` signs in at the local stack's OpenID Connect provider (``make serve``
+starts it on ``http://127.0.0.1:3001``) and prints the ID token, the bearer token the API accepts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 ROLES = ("Admin", "Editor", "Moderator", "Analyst")
@@ -195,25 +194,14 @@ def cmd_review(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def cmd_dev_token(_: Client | None, args: argparse.Namespace) -> tuple[Any, str]:
-    root = _repo_root()
-    if root is None:
-        raise SystemExit("dev-token: run it from the AccessFlow repository (it needs infra/ and .local/).")
-    sys.path.insert(0, str(root))
-    from infra import devtoken
-    from infra.httpapi import jwt_settings_from_template
+    from accessflow import devlogin
 
-    issuer, audience = jwt_settings_from_template(root / "template.yaml")
-    token = devtoken.mint(devtoken.load_or_create_private_key(root / ".local" / "jwt-private.pem"),
-                          issuer=issuer, audience=audience, email=args.email, sub=args.sub,
-                          email_verified=not args.unverified, ttl=args.ttl)
+    try:
+        token = devlogin.id_token(args.idp_url, args.email, sub=args.sub, email_verified=not args.unverified,
+                                  name=args.name, client_id=args.client_id)
+    except devlogin.SignInError as exc:
+        raise SystemExit(f"accessflow dev-token: {exc} (is `make serve` running? see --idp-url)") from exc
     return {"token": token}, token
-
-
-def _repo_root() -> Path | None:
-    for here in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[2]):
-        if (here / "infra" / "devtoken.py").is_file() and (here / "template.yaml").is_file():
-            return here
-    return None
 
 
 # --- parser ----------------------------------------------------------------------------------------
@@ -304,13 +292,19 @@ def parser() -> argparse.ArgumentParser:
             "change.", "--csv prints the CSV export (for auditors' spreadsheets).", cmd_review)
     p.add_argument("--csv", action="store_true", help="print CSV")
 
-    p = add("dev-token", "Mint a login token for the LOCAL stack (make serve / the tests).",
-            "Signed with the local key in .local/ of the repository; the deployed API does not accept it.",
+    p = add("dev-token", "Sign in at the LOCAL stack's identity provider and print the ID token (make serve).",
+            "Registers the person's claims at the local OpenID Connect provider, signs in with the "
+            "authorization-code flow and PKCE, and prints the ID token (valid 12 hours). A real IdP "
+            "(Cognito, Okta, Entra) lets nobody do this: there, sign in through the console page.",
             cmd_dev_token, business=False)
     p.add_argument("email", help="the login's e-mail address")
-    p.add_argument("--sub", help="subject (default: derived from the e-mail)")
+    p.add_argument("--sub", help="subject (default: derived from the e-mail, the same as typing it at the IdP)")
+    p.add_argument("--name", help="display name claim")
     p.add_argument("--unverified", action="store_true", help="email_verified = false")
-    p.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    p.add_argument("--idp-url", default=os.environ.get("ACCESSFLOW_IDP_URL", "http://127.0.0.1:3001"),
+                   help="the local IdP (default: $ACCESSFLOW_IDP_URL or http://127.0.0.1:3001)")
+    p.add_argument("--client-id", default=os.environ.get("ACCESSFLOW_CLIENT_ID", "accessflow-api"),
+                   help="the app's client id, the API's JWT audience (default: accessflow-api)")
     return top
 
 

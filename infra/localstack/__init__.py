@@ -10,7 +10,7 @@ gaps of moto that matter for this app, one module per emulated concern:
   ``NotImplementedError``), with retries and dead-letter queues; every event put on a bus is tapped;
 * :mod:`.schedules` — the stack's clock; schedules fire when it is advanced;
 * :mod:`.outbox` — every e-mail sent through SES is written to an outbox as an ``.eml`` file;
-* :mod:`.api` — the HTTP API and its JWT authorizer served on localhost;
+* :mod:`.api` — the HTTP API and its JWT authorizer served on localhost, tokens from the local IdP;
 * :mod:`.endpoint` — an AWS-compatible endpoint on localhost on the same backends (``aws_port``);
 * :mod:`.stepfunctions` — waiting on and reading executions;
 * :mod:`.dynamodb` — DynamoDB requests made atomic, as in AWS;
@@ -30,7 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from infra import devtoken
+from infra import oidc
 from infra.localstack import dynamodb, eventbridge, functions, outbox, process, stepfunctions
 from infra.localstack.api import HttpApi
 from infra.localstack.endpoint import AwsEndpoint
@@ -61,7 +61,6 @@ class LocalStack:
         stack_name: str = "accessflow-local",
         region: str = "us-east-1",
         async_events: bool = False,
-        key_path: Path | None = None,
         aws_port: int | None = None,
     ) -> None:
         """``aws_port``: also serve an AWS-compatible endpoint on 127.0.0.1 (0 = a free port), URL in
@@ -74,7 +73,6 @@ class LocalStack:
         self.stack_name = stack_name
         self.region = region
         self.async_events = async_events
-        self.key_path = key_path or devtoken.DEFAULT_KEY_PATH
         self.api_url: str | None = None
         self.aws_endpoint_url: str | None = None
 
@@ -88,13 +86,14 @@ class LocalStack:
         self.built = Resources(self.template_path, region=region, stack_name=stack_name, parameters=self.parameters,
                                client=self.client, functions=self.lambdas, executions=self.sfn,
                                eventbridge=self.eventbridge, scheduler=self.scheduler)
-        self.http = HttpApi(self.built.routes, self.lambdas.invoke_arn, key_path=self.key_path, port=port)
+        self.http = HttpApi(self.built.routes, self.lambdas.invoke_arn, port=port)
         self.aws = AwsEndpoint(port=aws_port) if aws_port is not None else None
 
         # What the stack holds, by logical id (the components own these containers).
         self.resources = self.built.resources
         self.ignored = self.built.ignored
         self.skipped = self.built.skipped
+        self.excluded = self.built.excluded
         self.tables = self.built.tables
         self.queues = self.built.queues
         self.topics = self.built.topics
@@ -114,6 +113,11 @@ class LocalStack:
     @property
     def template(self) -> dict[str, Any]:
         return self.built.template
+
+    @property
+    def idp(self) -> oidc.LocalIdP | None:
+        """The OpenID Connect provider whose ID tokens the HTTP API accepts (started with the stack)."""
+        return self.http.idp
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def __enter__(self) -> LocalStack:
@@ -139,11 +143,11 @@ class LocalStack:
             self._mock = moto.mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
             process.install(PATCHES)
+            self.http.start_idp(self.parameters)
             self.mail.open()
             self.built.add_code_paths()
             self.built.create_all()
             self.lambdas.apply_environment()
-            self.http.load_key()
             self.eventbridge.start()
             if self.serve_http:
                 self.http.start()
@@ -227,8 +231,8 @@ class LocalStack:
 
     # -- HTTP API and tokens -------------------------------------------------------------------------
     def mint_token(self, email: str, *, sub: str | None = None, email_verified: bool = True,
-                   name: str | None = None, ttl: int = 3600, extra: dict[str, Any] | None = None) -> str:
-        """A JWT the local API's authorizer accepts (negative ``ttl`` gives an expired one)."""
+                   name: str | None = None, ttl: int | None = None, extra: dict[str, Any] | None = None) -> str:
+        """An ID token from the stack's IdP, by a real sign-in (negative ``ttl`` gives an expired one)."""
         return self.http.mint_token(email, sub=sub, email_verified=email_verified, name=name, ttl=ttl, extra=extra)
 
     def describe_aws_endpoint(self) -> Iterator[str]:

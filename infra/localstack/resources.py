@@ -79,6 +79,7 @@ class Resources:
         self.resources: dict[str, tuple[str, str]] = {}
         self.ignored: dict[str, str] = {}
         self.skipped: dict[str, str] = {}
+        self.excluded: dict[str, str] = {}  # Condition false: not created, as in CloudFormation
         self.tables: dict[str, str] = {}
         self.queues: dict[str, str] = {}
         self.topics: dict[str, str] = {}
@@ -122,6 +123,7 @@ class Resources:
             res = resources[lid]
             rtype = res["Type"]
             if res.get("Condition") and not self._resolver.condition(res["Condition"]):
+                self.excluded[lid] = rtype
                 continue
             if rtype in NO_OP_TYPES:
                 self.ignored[lid] = rtype

@@ -2,7 +2,8 @@
 
 ``python -m infra.serve`` runs in a subprocess (its own moto world); this process is the integrator:
 boto3 with ``endpoint_url`` bootstraps a business (as an operator would, through PynamoDB), puts a joiner
-event on the bus, reads the invitation e-mail from the outbox directory, accepts through the HTTP API,
+event on the bus, reads the invitation e-mail from the outbox directory, signs in at the stack's IdP and
+accepts through the HTTP API,
 puts a leaver event, and lists the executions and reads the dead-letter queue through the endpoint.
 """
 
@@ -24,8 +25,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra import devtoken
-from infra.httpapi import jwt_settings_from_template
+from accessflow import devlogin
 from infra.observe import LINK, eventually
 
 pytestmark = pytest.mark.slow
@@ -52,6 +52,7 @@ class Served:
         self.output = output
         self.outbox = outbox
         self.api_url = self._find(r"AccessFlow local stack: (\S+)")
+        self.idp_url = self._find(r"Sign-in: (\S+)")
         self.endpoint = self._find(r"AWS endpoint: (\S+)")
         self.bus = self._find(r"event bus AccessFlowBus: (\S+)")
         self.dlq = self._find(r"queue IntakeDeadLetterQueue: (\S+)")
@@ -94,7 +95,8 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     work = tmp_path_factory.mktemp("serve")
     log = work / "stdout.txt"
-    env = {**os.environ, "ACCESSFLOW_PORT": "0", "ACCESSFLOW_AWS_PORT": "0", "ACCESSFLOW_OUTBOX": str(work / "outbox"),
+    env = {**os.environ, "ACCESSFLOW_PORT": "0", "ACCESSFLOW_AWS_PORT": "0", "ACCESSFLOW_IDP_PORT": "0",
+           "ACCESSFLOW_OUTBOX": str(work / "outbox"),
            "LOG_LEVEL": "WARNING", "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO)])}
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "infra.serve"], cwd=REPO, env=env, stdout=out,
@@ -109,10 +111,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         proc.wait(timeout=30)
 
 
-def token_for(address: str) -> str:
-    issuer, audience = jwt_settings_from_template(REPO / "template.yaml")
-    return devtoken.mint(devtoken.load_or_create_private_key(devtoken.DEFAULT_KEY_PATH), issuer=issuer,
-                         audience=audience, email=address)
 
 
 def test_a_joiner_and_a_leaver_through_the_aws_endpoint(served: Served) -> None:
@@ -133,8 +131,9 @@ def test_a_joiner_and_a_leaver_through_the_aws_endpoint(served: Served) -> None:
     assert link, invitation
     assert [e["status"] for e in served.executions("OnboardingStateMachine")] == ["RUNNING"]
 
+    joiner_login = {"Authorization": f"Bearer {devlogin.id_token(served.idp_url, joiner)}"}
     accepted = requests.post(f"{served.api_url}/invitations/accept", json={"token": link.group(1)},
-                             headers={"Authorization": f"Bearer {token_for(joiner)}"}, timeout=30)
+                             headers=joiner_login, timeout=30)
     assert accepted.status_code == 200, accepted.text
     member_id = accepted.json()["member_id"]
     eventually(lambda: [e["status"] for e in served.executions("OnboardingStateMachine")] == ["SUCCEEDED"],
@@ -145,7 +144,7 @@ def test_a_joiner_and_a_leaver_through_the_aws_endpoint(served: Served) -> None:
         "idempotency_key": f"workday-leaver-{joiner}"})
     eventually(lambda: [e["status"] for e in served.executions("OffboardingStateMachine")] == ["SUCCEEDED"],
                timeout=60, what="the offboarding execution to succeed")
-    admin = {"Authorization": f"Bearer {token_for('alice@acme.example')}"}
+    admin = {"Authorization": f"Bearer {devlogin.id_token(served.idp_url, 'alice@acme.example')}"}
     receipt = requests.get(f"{served.api_url}/businesses/{BUSINESS}/members/{member_id}/offboarding",
                            headers=admin, timeout=30)
     assert receipt.status_code == 200, receipt.text

@@ -34,6 +34,7 @@ def run(world: World) -> Any:
     """Run ``accessflow`` as a user would: a separate process (the API runs in this one and logs to its
     stdout), configured through the environment."""
     env = os.environ | {"ACCESSFLOW_API_URL": world.stack.api_url, "ACCESSFLOW_TOKEN": world.admin.token,
+                        "ACCESSFLOW_IDP_URL": world.stack.idp.issuer,
                         "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO)])}
 
     def call(*argv: str, ok: bool = True) -> Any:
@@ -133,6 +134,22 @@ def test_dev_token_is_accepted_by_the_local_api(world: World, run: Any, api: Any
     assert api.get(f"/businesses/{world.business_id}/members", token=token).status_code == 200
     outsider = run("dev-token", "nobody@example.com").strip()
     assert "404" in run("members", world.business_id, "--token", outsider, ok=False)
+    assert "cannot reach the IdP" in run("dev-token", "x@example.com", "--idp-url", "http://127.0.0.1:9", ok=False)
+
+
+def test_dev_token_does_not_need_the_repository(world: World, tmp_path: Path) -> None:
+    """The shipped CLI signs in with the standard library: no ``infra/`` on the path, run elsewhere."""
+    env = os.environ | {"ACCESSFLOW_IDP_URL": world.stack.idp.issuer, "PYTHONPATH": str(REPO / "functions")}
+    code = ("import sys, accessflow.cli as c; rc = c.main(sys.argv[1:]); "
+            "assert not any(m == 'infra' or m.startswith('infra.') for m in sys.modules), 'imported infra'; "
+            "raise SystemExit(rc)")
+    done = subprocess.run([sys.executable, "-c", code, "dev-token", "solo@example.com", "--name", "Solo"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    import jwt as pyjwt
+
+    claims = pyjwt.decode(done.stdout.strip(), options={"verify_signature": False})
+    assert (claims["iss"], claims["email"], claims["name"]) == (world.stack.idp.issuer, "solo@example.com", "Solo")
 
 
 def test_refusals_and_unreachable_api_are_reported(world: World, run: Any) -> None:

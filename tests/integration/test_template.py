@@ -38,7 +38,10 @@ def test_every_api_route_is_declared_in_the_template_and_back(stack: Any) -> Non
 
 
 def test_resources_created_are_the_ones_declared(stack: Any) -> None:
-    declared = {lid for lid, r in stack.template["Resources"].items()}
+    resources = stack.template["Resources"]
+    optional = {lid for lid, r in resources.items() if r.get("Condition") == "WithUserPool"}
+    assert optional == {"UserPool", "UserPoolDomain", "UserPoolClient"}  # CreateUserPool=false: the local IdP
+    declared = set(resources) - optional
     assert set(stack.resources) | set(stack.ignored) == declared
     assert stack.skipped == {}
     assert {"AccessFlowTable", "IdempotencyTable", "AccessFlowBus", "IntakeDeadLetterQueue",
@@ -52,3 +55,25 @@ def test_functions_get_only_the_settings_the_template_gives(stack: Any) -> None:
     IntakeSettings.model_validate(stack.env("IntakeFunction"))
     for fn in ("RecordFunction", "SendInvitationFunction", "AwaitConfirmationFunction", "AnnounceFunction"):
         OnboardingTaskSettings.model_validate(stack.env(fn))
+
+
+def test_the_optional_cognito_user_pool_is_what_the_api_then_trusts() -> None:
+    """CreateUserPool=true: the authorizer trusts the created pool's issuer and its public app client."""
+    from infra.template import Resolver, translate
+    from tests.conftest import REPO_ROOT
+
+    cfn = translate(REPO_ROOT / "template.yaml", "eu-west-1")
+    scheme = cfn["Resources"]["HttpApi"]["Properties"]["Body"]["components"]["securitySchemes"]["JwtAuthorizer"]
+    jwt_config = scheme["x-amazon-apigateway-authorizer"]["jwtConfiguration"]
+    with_pool = Resolver(cfn, "eu-west-1", "accessflow", {"CreateUserPool": "true"})
+    with_pool.refs.update({"UserPool": "eu-west-1_Abc123", "UserPoolClient": "client-42"})
+    assert with_pool.resolve(jwt_config) == {
+        "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123", "audience": ["client-42"]}
+    own_idp = Resolver(cfn, "eu-west-1", "accessflow", {"JwtIssuer": "https://idp.example", "JwtAudience": "app"})
+    assert own_idp.resolve(jwt_config) == {"issuer": "https://idp.example", "audience": ["app"]}
+
+    client = cfn["Resources"]["UserPoolClient"]["Properties"]
+    assert (client["GenerateSecret"], client["AllowedOAuthFlows"], client["AllowedOAuthScopes"]) == \
+        (False, ["code"], ["openid", "email", "profile"])
+    assert [c["Fn::Sub"] for c in client["CallbackURLs"]] == \
+        ["${PublicBaseUrl}/accept/callback", "${PublicBaseUrl}/console/callback"]
