@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 import threading
+from datetime import datetime
 from typing import Any
 
 from infra.localstack.process import Patch
@@ -103,10 +106,42 @@ def _all_items(self: Any) -> Any:
     return [item for partition in self.items.values() for item in partition.values()]
 
 
+#: Data-plane operations whose results are plain attribute values: serialized straight to JSON.
+_PLAIN_RESULTS = frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems",
+                            "TransactGetItems", "BatchGetItem", "BatchWriteItem"})
+
+
+def _json_result(self: Any, context: Any) -> Any:
+    """Wraps ``moto.dynamodb.responses.DynamoResult.execute_result`` for the item operations.
+
+    WHY: moto serializes every response by walking botocore's output shape, attribute value by
+    attribute value (a fifth of an e2e test's CPU: an audit trail page is hundreds of items). An item
+    operation's result is already DynamoDB's JSON, but for binary values (bytes) and absent members
+    (None), which this converts as the shape-walking serializer does.
+    """
+    if context.operation_model.name not in _PLAIN_RESULTS or not isinstance(self.result, dict):
+        return DYNAMO_RESULT.original(self, context)
+    body = json.dumps(_plain(self.result))
+    return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return value
+
+
 CALL_ACTION = Patch("moto.dynamodb.responses", "DynamoHandler", "call_action", _atomic_call_action)
 TRANSACT_WRITE_ITEMS = Patch("moto.dynamodb.models", "DynamoDBBackend", "transact_write_items",
                              _transact_write_items)
 TABLE_SNAPSHOTS = Patch("moto.dynamodb.models", "", "copy", _TablesNotCopied)
 QUERY = Patch("moto.dynamodb.models.table", "Table", "query", _query_without_table_sort)
 ALL_ITEMS = Patch("moto.dynamodb.models.table", "Table", "all_items", _all_items)
-PATCHES = (CALL_ACTION, TRANSACT_WRITE_ITEMS, TABLE_SNAPSHOTS, QUERY, ALL_ITEMS)
+DYNAMO_RESULT = Patch("moto.dynamodb.responses", "DynamoResult", "execute_result", _json_result)
+PATCHES = (CALL_ACTION, TRANSACT_WRITE_ITEMS, TABLE_SNAPSHOTS, QUERY, ALL_ITEMS, DYNAMO_RESULT)
