@@ -177,3 +177,21 @@ def test_browsers_on_another_origin_may_call_discovery_jwks_and_token(stack: Any
         assert resp.status_code == 200 and resp.headers["access-control-allow-origin"] == "*"
     form = requests.get(f"{issuer}/oauth2/authorize", timeout=10)  # the sign-in page is navigated to, not fetched
     assert "access-control-allow-origin" not in form.headers
+
+
+def test_the_idp_logs_no_query_string(stack: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The browser pages carry their own state through ``state``: the IdP must not write it to a log."""
+    import logging
+
+    secret = "state-" + secrets.token_urlsafe(24)
+    caplog.set_level(logging.DEBUG)
+    params = {"response_type": "code", "client_id": AUDIENCE, "redirect_uri": REDIRECT, "state": secret,
+              "scope": "openid email profile", "code_challenge": _pkce()[1], "code_challenge_method": "S256"}
+    assert requests.get(f"{stack.idp.issuer}/oauth2/authorize", params=params, timeout=10).status_code == 200
+    done = requests.post(f"{stack.idp.issuer}/oauth2/authorize", params=params, data={"sub": "log@example.com"},
+                         allow_redirects=False, timeout=10)
+    assert done.status_code == 302 and secret in done.headers["location"]
+    idp_side = [r.getMessage() for r in caplog.records
+                if r.name.split(".")[0] in ("infra", "werkzeug", "oidc_provider_mock", "authlib", "flask")]
+    assert any("/oauth2/authorize" in line for line in idp_side)  # requests are logged ...
+    assert not [line for line in idp_side if secret in line]  # ... without their query string
