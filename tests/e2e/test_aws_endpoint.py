@@ -107,7 +107,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         assert proc.poll() is None, log.read_text()[-3000:]
         yield Served(log.read_text(), work / "outbox")
     finally:
-        proc.terminate()
+        proc.kill()  # everything lives in its memory; a graceful exit only adds the interpreter's teardown
         proc.wait(timeout=30)
 
 
