@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
 export TZ := UTC
 
-.PHONY: install demo test lint typecheck unit integration e2e bench serve openapi clean
+.PHONY: install demo test lint typecheck unit integration e2e browser bench serve openapi clean stress-offboarding
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,10 +22,18 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/python -m infra.serve
 
-lint: $(STAMP)
+# checkov lives in its own virtualenv: it pins boto3==1.35.49, networkx<2.7 and packaging<24, which
+# would downgrade the project's own (pyproject.toml's [checkov] extra records the version).
+CHECKOV := .local/checkov/bin/checkov
+$(CHECKOV):
+	$(PY) -m venv .local/checkov
+	.local/checkov/bin/pip install --quiet 'checkov==3.3.30'
+
+lint: $(STAMP) $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/statelint workflows/*.asl.json
+	$(CHECKOV) --config-file .checkov.yaml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -39,8 +47,13 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
 
+# The browser tests (tests/browser) drive a real Chromium: .ci/ensure-chromium finds or installs one
+# (CHROMIUM, PATH, Debian's chromium, playwright install) or fails, so they never skip.
 test: lint typecheck
-	$(BIN)/pytest -q -n 2 tests
+	CHROMIUM="$$(PY=$(BIN)/python ./.ci/ensure-chromium)" && export CHROMIUM && $(BIN)/pytest -q -n 2 tests
+
+browser: $(STAMP)
+	CHROMIUM="$$(PY=$(BIN)/python ./.ci/ensure-chromium)" && export CHROMIUM && $(BIN)/pytest -q tests/browser
 
 # Regenerate the committed OpenAPI document from the app's routes (a test keeps it equal to GET /openapi.json).
 openapi: $(STAMP)
@@ -48,6 +61,10 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m infra.bench
+
+# The offboarding fault tests 20 times in a row (not part of `make test`): python -m infra.stress --help
+stress-offboarding: $(STAMP)
+	$(BIN)/python -m infra.stress --rounds 20
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .ruff_cache .pytest_cache

@@ -129,7 +129,7 @@ def main() -> int:
 
         say("4. The audit trail")
         entries = call("GET", f"/businesses/{business}/audit", alice, params={"limit": 500}).json()["entries"]
-        rows = [{"when": e["at"][11:23], "action": e["action"], "actor": (e["actor"] or "")[:24],
+        rows = [{"when": e["at"][11:23], "action": e["action"], "actor": (e.get("actor_name") or e["actor"] or "")[:24],
                  "member": (e["member_id"] or "")[:8], "subject": (e["subject"] or "")[:14],
                  "change": _change(e)} for e in entries]
         print(textwrap.indent(table(rows, ["when", "action", "actor", "member", "subject", "change"]), "   "))

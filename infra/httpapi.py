@@ -16,8 +16,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +32,14 @@ from urllib.request import urlopen
 LOG = logging.getLogger("infra.httpapi")
 
 _FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
+# Query parameters that carry secrets (the invitation link's token=...): never logged.
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:token|code|state|access_token|id_token)=)[^&\s]+")
+
+
+def redact_secrets(text: str) -> str:
+    """A request line or URL without the values of secret query parameters."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + "[redacted]", text)
+
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
                "application/x-www-form-urlencoded", "+json", "+xml")
 
@@ -42,6 +52,39 @@ class JwtAuthorizer:
     identity_source: str = "$request.header.Authorization"
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """A route's throttling, as the stage's ``DefaultRouteSettings``/``RouteSettings`` set it."""
+
+    rate: float  # ThrottlingRateLimit: steady requests per second
+    burst: int  # ThrottlingBurstLimit: bucket size
+
+
+class TokenBucket:
+    """API Gateway's throttling algorithm (a token bucket per route): ``burst`` tokens, refilled at
+    ``rate`` per second; a request takes one or is refused."""
+
+    def __init__(self, throttle: Throttle, clock: Callable[[], float] = time.monotonic) -> None:
+        self.throttle = throttle
+        self._clock = clock
+        self._tokens = float(throttle.burst)
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> float | None:
+        """None if the request may pass, else the seconds until a token is back (for Retry-After)."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(float(self.throttle.burst), self._tokens + (now - self._at) * self.throttle.rate)
+            self._at = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return None
+            if self.throttle.rate <= 0:
+                return 60.0
+            return (1 - self._tokens) / self.throttle.rate
+
+
 @dataclass
 class Route:
     method: str  # upper case, or ANY
@@ -50,6 +93,7 @@ class Route:
     authorizer: JwtAuthorizer | None = None
     scopes: list[str] = field(default_factory=list)
     api_logical_id: str = ""
+    throttle: Throttle | None = None
 
     @property
     def route_key(self) -> str:
@@ -118,7 +162,36 @@ def routes_from_template(resources: dict[str, Any]) -> list[Route]:
                 routes.append(Route(method, "$default" if path == "/$default" else path, m.group(1),
                                     authorizer, scopes, lid))
     routes.extend(_routes_from_resources(resources))
+    _apply_throttling(routes, resources)
     return sorted(routes, key=Route.specificity)
+
+
+def _throttle(settings: Any) -> Throttle | None:
+    if not isinstance(settings, dict):
+        return None
+    rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
+    if rate is None and burst is None:
+        return None
+    return Throttle(float(rate if rate is not None else 10000), int(float(burst if burst is not None else 5000)))
+
+
+def _apply_throttling(routes: list[Route], resources: dict[str, Any]) -> None:
+    """Each route gets its stage's ``RouteSettings`` for its route key, else the stage's
+    ``DefaultRouteSettings`` (API Gateway applies the default to every route separately). A stage
+    belongs to the API whose logical id starts its own (SAM: ``{Api}ApiGatewayDefaultStage``), or to
+    the only API there is."""
+    apis = [lid for lid, res in resources.items() if res.get("Type") == "AWS::ApiGatewayV2::Api"]
+    for lid, res in resources.items():
+        if res.get("Type") != "AWS::ApiGatewayV2::Stage":
+            continue
+        props = res.get("Properties") or {}
+        owner = next((a for a in apis if lid.startswith(a)), apis[0] if len(apis) == 1 else None)
+        default = _throttle(props.get("DefaultRouteSettings"))
+        per_route = {key: _throttle(value) for key, value in (props.get("RouteSettings") or {}).items()}
+        for route in routes:
+            if owner is not None and route.api_logical_id not in (owner, ""):
+                continue
+            route.throttle = per_route.get(route.route_key) or default
 
 
 def _routes_from_resources(resources: dict[str, Any]) -> list[Route]:
@@ -210,7 +283,13 @@ class HttpApiServer:
         issuer_keys: IssuerKeys | None = None,
     ) -> None:
         self.routes = routes
+        self._buckets = {id(r): TokenBucket(r.throttle) for r in routes if r.throttle is not None}
         self._invoke = invoke
+        # One request at a time per function: in Lambda each execution environment serves one request
+        # at a time, and Powertools' resolver keeps the request's state on the module-level app, which
+        # every request shares here (a browser loading a page's scripts in parallel raced on it).
+        self._function_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self._keys = issuer_keys or IssuerKeys()
         self.api_id = api_id
         self.account_id = account_id
@@ -220,7 +299,7 @@ class HttpApiServer:
             protocol_version = "HTTP/1.1"
 
             def log_message(self, format: str, *args: Any) -> None:
-                LOG.debug("%s " + format, self.address_string(), *args)
+                LOG.debug("%s " + format, self.address_string(), *(redact_secrets(str(a)) for a in args))
 
             def _handle(self) -> None:
                 server.handle(self)
@@ -255,6 +334,10 @@ class HttpApiServer:
                 break
         else:
             return self._send(req, 404, {"content-type": "application/json"}, b'{"message":"Not Found"}')
+        bucket = self._buckets.get(id(route))
+        wait = bucket.take() if bucket is not None else None
+        if wait is not None:
+            return self._throttled(req, route, path, wait)
         claims: dict[str, Any] | None = None
         if route.authorizer is not None:
             claims = self._authorize(req, route.authorizer)
@@ -265,13 +348,18 @@ class HttpApiServer:
                 return self._send(req, 403, {"content-type": "application/json"}, b'{"message":"Forbidden"}')
         event = self._event(req, route, params, split.query, raw_body, claims)
         try:
-            result = self._invoke(route.function_arn, event)
+            with self._function_lock(route.function_arn):
+                result = self._invoke(route.function_arn, event)
         except Exception:
             LOG.exception("function behind %s failed", route.route_key)
             return self._send(req, 500, {"content-type": "application/json"},
                               b'{"message":"Internal Server Error"}')
         status, headers, cookies, body = self._response(result)
         return self._send(req, status, headers, body, cookies)
+
+    def _function_lock(self, arn: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._function_locks.setdefault(arn, threading.Lock())
 
     def _authorize(self, req: BaseHTTPRequestHandler, authorizer: JwtAuthorizer) -> dict[str, Any] | None:
         import jwt
@@ -390,3 +478,20 @@ class HttpApiServer:
         req.end_headers()
         if req.command != "HEAD":
             req.wfile.write(body)
+
+    def _throttled(self, req: BaseHTTPRequestHandler, route: Route, path: str, wait: float) -> None:
+        """429 before the authorizer and the function, as API Gateway throttles. API Gateway's own body
+        is ``{"message":"Too Many Requests"}`` (no Retry-After); locally the answer is the product's
+        problem+json with ``Retry-After``, so clients and tests see what to do. The path, never the
+        query string (a link token), is echoed."""
+        assert route.throttle is not None
+        retry_after = max(1, math.ceil(wait))
+        problem = {
+            "type": "https://accessflow.dev/problems/too-many-requests", "title": "Too many requests",
+            "status": 429, "instance": path, "retry_after": retry_after,
+            "detail": f"{route.route_key} takes at most {route.throttle.rate:g} requests per second (bursts of "
+                      f"{route.throttle.burst}); try again in {retry_after} s.",
+        }
+        LOG.info("throttled %s", route.route_key)
+        self._send(req, 429, {"content-type": "application/problem+json", "retry-after": str(retry_after)},
+                   json.dumps(problem).encode())

@@ -35,6 +35,11 @@ def main() -> int:
         for line in stack.describe():
             print(line)
         print(f"Outbox: {stack.outbox_dir}")
+        from infra.seed import seed_demo
+
+        for line in seed_demo(stack).lines():
+            print(line)
+        print(f"Console: {stack.api_url}/console   (Sign in, then type the e-mail at the local IdP's form)")
         print(f"Sign-in: {idp.issuer} (OpenID Connect; type any e-mail address at its sign-in form)")
         print(f"Token:   accessflow dev-token you@example.com --idp-url {idp.issuer}"
               "   (then: Authorization: Bearer <token>)")

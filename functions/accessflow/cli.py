@@ -7,6 +7,11 @@ Standard library only (urllib): the module ships in the Lambda package.
 
 ``accessflow dev-token EMAIL`` signs in at the local stack's OpenID Connect provider (``make serve``
 starts it on ``http://127.0.0.1:3001``) and prints the ID token, the bearer token the API accepts.
+
+``accessflow bootstrap ...`` is the operator's command, the one that does not go through the API: it
+creates a business with its accounts and first Admin by running the use case
+(``usecases.business.bootstrap``) against the table with the caller's AWS credentials. It imports the
+package's AWS dependencies only when it runs.
 """
 
 from __future__ import annotations
@@ -116,9 +121,22 @@ def _member_id(client: Client, args: argparse.Namespace) -> str:
 
 INVITATION_COLUMNS = ("invitation_id", "email", "status", "grants", "delivery", "send_count", "expires_at")
 MEMBER_COLUMNS = ("member_id", "email", "display_name", "status", "grants")
-AUDIT_COLUMNS = ("at", "action", "actor", "member_id", "subject", "before", "after")
+AUDIT_COLUMNS = ("at", "action", "who", "member_id", "subject", "before", "after")
 REVIEW_COLUMNS = ("email", "member_status", "account_id", "role", "invited_by", "confirmed_by", "last_change_at",
                   "last_change_by")
+ACCOUNT_COLUMNS = ("account_id", "display_name", "platform", "status", "admin_count", "your_role")
+ME_COLUMNS = ("business_id", "name", "member_id", "roles")
+
+
+def person(name: Any, email: Any) -> str | None:
+    """``Alice Admin <alice@acme.example>``, or whichever of the two is known."""
+    if name and email and name != email:
+        return f"{name} <{email}>"
+    return str(name or email) if (name or email) else None
+
+
+def _who(entry: dict[str, Any], prefix: str) -> str | None:
+    return person(entry.get(f"{prefix}_name"), entry.get(f"{prefix}_email")) or entry.get(prefix)
 
 
 def cmd_invite(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
@@ -169,6 +187,37 @@ def cmd_offboard(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     return result, table([result], [k for k in result if not isinstance(result[k], dict | list)][:8])
 
 
+ATTEMPT_COLUMNS = ("attempt", "started_at", "source", "requested_by", "reason", "outcome", "ended_at", "error")
+
+
+def _offboarding_text(result: dict[str, Any]) -> str:
+    head = table([result], ("offboarding_id", "member_id", "status", "attempt", "reason", "started_at",
+                            "completed_at"))
+    return head + "\n\nattempts:\n" + table(result.get("attempts") or [], ATTEMPT_COLUMNS)
+
+
+def cmd_offboarding(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    result = client.call("GET", f"{_b(args)}/members/{_q(_member_id(client, args))}/offboarding")
+    return result, _offboarding_text(result)
+
+
+def cmd_rerun_offboarding(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    path = f"{_b(args)}/members/{_q(_member_id(client, args))}/offboarding/rerun"
+    result = client.call("POST", path, body={"reason": args.reason})
+    return result, _offboarding_text(result)
+
+
+def cmd_policy(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    changes: dict[str, Any] = {}
+    if args.invitation_lifetime_days is not None:
+        changes["invitation_lifetime_days"] = args.invitation_lifetime_days
+    if args.require_mfa_for_admins is not None:
+        changes["require_mfa_for_admins"] = args.require_mfa_for_admins == "on"
+    path = f"{_b(args)}/policy"
+    result = client.call("PATCH", path, body=changes) if changes else client.call("GET", path)
+    return result, table([{"setting": k, "value": v} for k, v in result.items()], ("setting", "value"))
+
+
 def cmd_audit(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     query = {"member_id": args.member_id, "action": args.action, "since": args.since, "until": args.until,
              "limit": args.limit}
@@ -181,7 +230,8 @@ def cmd_audit(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
         if not cursor or not args.all:
             break
     result = {"entries": entries, "next_cursor": cursor}
-    text = table(entries, AUDIT_COLUMNS) + (f"\n(more: --cursor {cursor} or --all)" if cursor else "")
+    rows = [e | {"who": _who(e, "actor")} for e in entries]
+    text = table(rows, AUDIT_COLUMNS) + (f"\n(more: --cursor {cursor} or --all)" if cursor else "")
     return result, text
 
 
@@ -190,7 +240,88 @@ def cmd_review(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
         text = client.call("GET", f"{_b(args)}/access-review", query={"format": "csv"}, accept="text/csv")
         return text, text.rstrip("\r\n")
     review = client.call("GET", f"{_b(args)}/access-review")
-    return review, table(review["rows"], REVIEW_COLUMNS)
+    rows = [r | {k: _who(r, k) for k in ("invited_by", "confirmed_by", "last_change_by")} for r in review["rows"]]
+    return review, table(rows, REVIEW_COLUMNS)
+
+
+def cmd_accounts(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    page = client.call("GET", f"{_b(args)}/accounts", query={"status": args.status})
+    return page, table(page["accounts"], ACCOUNT_COLUMNS)
+
+
+def cmd_add_account(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    body = {"account_id": args.account_id, "display_name": args.name, "platform": args.platform.strip().lower()}
+    account = client.call("POST", f"{_b(args)}/accounts", body=body)
+    return account, table([account], ACCOUNT_COLUMNS)
+
+
+def cmd_rename_account(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    account = client.call("PATCH", f"{_b(args)}/accounts/{_q(args.account_id)}", body={"display_name": args.name})
+    return account, table([account], ACCOUNT_COLUMNS)
+
+
+def cmd_retire_account(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    body = {"reason": args.reason} if args.reason else {}
+    account = client.call("POST", f"{_b(args)}/accounts/{_q(args.account_id)}/retire", body=body)
+    return account, table([account], ACCOUNT_COLUMNS)
+
+
+def cmd_me(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    me = client.call("GET", "/me")
+    rows = [b | {"roles": ", ".join(f"{r['display_name']} ({r['account_id']}): {r['role']}" for r in b["roles"])}
+            for b in me["businesses"]]
+    head = f"Signed in as {person(me.get('name'), me.get('email')) or me['sub']}"
+    return me, head + "\n" + (table(rows, ME_COLUMNS) if rows else "No business where you are an active member.")
+
+
+def account_arg(text: str) -> tuple[str, str, str]:
+    """``ID:DISPLAY NAME:PLATFORM`` → an account (the display name may itself contain colons)."""
+    account_id, _, rest = text.partition(":")
+    display, _, platform = rest.rpartition(":")
+    if not account_id or not display or not platform:
+        raise argparse.ArgumentTypeError(f"expected ID:DISPLAY NAME:PLATFORM, got {text!r}")
+    return account_id.strip(), display.strip(), platform.strip().lower()
+
+
+def stack_outputs(stack_name: str, region: str | None) -> dict[str, str]:
+    """The CloudFormation outputs of a deployed AccessFlow stack (TableName, EventBusName, ...)."""
+    import boto3
+
+    stacks = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=stack_name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def cmd_bootstrap(_: Client | None, args: argparse.Namespace) -> tuple[Any, str]:
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    table_name, bus = args.table or os.environ.get("TABLE_NAME"), args.bus or os.environ.get("EVENT_BUS_NAME")
+    if args.stack:
+        outputs = stack_outputs(args.stack, region)
+        table_name, bus = table_name or outputs.get("TableName"), bus or outputs.get("EventBusName")
+    if not table_name:
+        raise SystemExit("bootstrap: give --table, --stack or set TABLE_NAME (the AccessFlow table)")
+    if bus:
+        os.environ.setdefault("EVENT_BUS_NAME", bus)
+    from accessflow.adapters.clock import utcnow
+    from accessflow.domain.errors import DomainError
+    from accessflow.store.models import bind
+    from accessflow.usecases.business import bootstrap
+
+    bind(table_name, region)
+    try:
+        report = bootstrap(args.business_id, args.name, args.account, args.admin_email, args.admin_name,
+                           now=utcnow(), actor=args.actor)
+    except DomainError as exc:
+        raise ApiError(exc.status, exc.problem()) from exc
+    except Exception as exc:  # credentials, a wrong table or region: the operator's to fix, said plainly
+        raise SystemExit(f"accessflow bootstrap: {type(exc).__name__}: {exc}") from exc
+    admin = report.admin
+    result = {"business_id": args.business_id, "table": table_name, "changed": report.changed,
+              "changes": report.changes, "admin": {"member_id": admin.member_id, "email": admin.email,
+                                                   "status": admin.status} if admin else None}
+    if not report.changed:
+        return result, (f"Nothing to change: business {args.business_id} already has these accounts and "
+                        f"{args.admin_email} as a member.")
+    return result, "\n".join(["Done:", *(f"  - {c}" for c in report.changes)])
 
 
 def cmd_dev_token(_: Client | None, args: argparse.Namespace) -> tuple[Any, str]:
@@ -279,6 +410,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
     p.add_argument("--reason", required=True, help="why (kept on the receipt and the audit trail)")
 
+    p = add("offboarding", "Show a member's offboarding: status, receipt and every attempt.",
+            "Needs Admin on at least one account.", cmd_offboarding)
+    p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
+
+    p = add("rerun-offboarding", "Re-run a FAILED offboarding once its cause is fixed.",
+            "The same offboarding gets a new attempt (recorded with who, when, why and its outcome); grants "
+            "an earlier attempt revoked are not revoked again. Needs Admin on every account the member still "
+            "holds.", cmd_rerun_offboarding)
+    p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
+    p.add_argument("--reason", required=True, help="what was fixed (kept on the attempt and the audit trail)")
+
+    p = add("policy", "Show the business's policy, or change it.",
+            "Changing it needs Admin on every account of the business. --require-mfa-for-admins on makes "
+            "every admin route refuse a login without multi-factor authentication (your own login must "
+            "have used MFA to turn it on).", cmd_policy)
+    p.add_argument("--invitation-lifetime-days", type=int, help="how long an invitation link works (1-30)")
+    p.add_argument("--require-mfa-for-admins", choices=["on", "off"],
+                   help="refuse admin requests whose login did not use multi-factor authentication")
+
     p = add("audit", "Show the audit trail, oldest first.",
             "Filter by member, action and time range; --all follows every page.", cmd_audit)
     p.add_argument("--member-id", help="only entries about this member")
@@ -291,6 +441,57 @@ def parser() -> argparse.ArgumentParser:
     p = add("review", "The access review: every member, role per account, invited by, confirmed by, last "
             "change.", "--csv prints the CSV export (for auditors' spreadsheets).", cmd_review)
     p.add_argument("--csv", action="store_true", help="print CSV")
+
+    p = add("accounts", "List the business's accounts: id, display name, platform, status, Admin count, your "
+            "role.", "Retired accounts are listed too (--status filters). Needs Admin on at least one account.",
+            cmd_accounts)
+    p.add_argument("--status", choices=["ACTIVE", "RETIRED"], help="only accounts with this status")
+
+    p = add("add-account", "Add an account to the business; you become its Admin.",
+            "Needs Admin on at least one account of the business. The id is permanent (used in grants and the "
+            "audit trail); the display name can be changed later with rename-account.", cmd_add_account)
+    p.add_argument("account_id", metavar="ACCOUNT", help="the new account's id, e.g. tiktok-main")
+    p.add_argument("--name", required=True, help="display name, e.g. 'TikTok @acme'")
+    p.add_argument("--platform", required=True, help="platform slug, e.g. tiktok, instagram, meta-ads")
+
+    p = add("rename-account", "Change an account's display name (its id stays).",
+            "Only an Admin of that account; a retired account cannot be renamed.", cmd_rename_account)
+    p.add_argument("account_id", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--name", required=True, help="the new display name")
+
+    p = add("retire-account", "Retire an account: nobody can be invited to it or given a role on it again.",
+            "Only an Admin of that account. Refused while anyone else holds a role on it or a pending or accepted "
+            "invitation names it (the refusal lists them: remove or revoke them first); your own Admin grant "
+            "ends with it. Its history stays.", cmd_retire_account)
+    p.add_argument("account_id", metavar="ACCOUNT", help="the account id")
+    p.add_argument("--reason", help="why (kept on the audit trail)")
+
+    p = add("me", "Who you are signed in as, and the businesses where you are an active member.",
+            "With your member id and your role on each account: the business ids to give the other commands.",
+            cmd_me, business=False)
+
+    p = sub.add_parser(
+        "bootstrap", help="Operator: create a business with its accounts and first Admin (AWS credentials).",
+        description="Operator: create a business with its accounts and first Admin, directly in the AccessFlow "
+        "table with your AWS credentials (not through the API: there is no Admin yet to call it). Idempotent: "
+        "running it again with the same arguments changes nothing and says so; with new accounts or names it "
+        "adds or renames them. The Admin signs in with the given e-mail (verified at the identity provider); "
+        "their login is linked on their first call.",
+        epilog="Example: accessflow bootstrap --stack accessflow --business-id acme --name 'Acme Social' "
+        "--account 'tiktok-main:TikTok @acme:tiktok' --admin-email alice@acme.example --admin-name 'Alice Admin'")
+    p.add_argument("--business-id", required=True, help="the business id (letters, digits, . _ -)")
+    p.add_argument("--name", required=True, help="the business's name")
+    p.add_argument("--account", action="append", type=account_arg, required=True, metavar="ID:DISPLAY NAME:PLATFORM",
+                   help="an account (repeatable), e.g. 'instagram:Instagram @acme.social:instagram'")
+    p.add_argument("--admin-email", required=True, help="the first Admin's e-mail (Admin of every account)")
+    p.add_argument("--admin-name", required=True, help="the first Admin's display name")
+    p.add_argument("--table", help="the AccessFlow table (default: $TABLE_NAME, or --stack's output TableName)")
+    p.add_argument("--bus", help="the AccessFlow event bus (default: $EVENT_BUS_NAME, or --stack's EventBusName)")
+    p.add_argument("--stack", help="read the table and bus from this CloudFormation stack's outputs")
+    p.add_argument("--region", help="AWS region (default: $AWS_REGION / $AWS_DEFAULT_REGION)")
+    p.add_argument("--actor", default="operator", help="who runs it, as the audit trail names it (default: operator)")
+    p.add_argument("--json", action="store_true", help="print what was done as JSON")
+    p.set_defaults(func=cmd_bootstrap)
 
     p = add("dev-token", "Sign in at the LOCAL stack's identity provider and print the ID token (make serve).",
             "Registers the person's claims at the local OpenID Connect provider, signs in with the "
@@ -311,7 +512,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     client: Client | None = None
-    if args.func is not cmd_dev_token:
+    if args.func not in (cmd_dev_token, cmd_bootstrap):
         if not args.api_url:
             print("accessflow: give --api-url or set ACCESSFLOW_API_URL", file=sys.stderr)
             return 2

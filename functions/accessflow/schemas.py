@@ -84,3 +84,8 @@ class RejectBody(_Strict):
 
 class OffboardBody(_Strict):
     reason: str = Field(min_length=1, max_length=500, description="Why the member leaves (kept on the receipt).")
+
+
+class RerunOffboardingBody(_Strict):
+    reason: str = Field(min_length=1, max_length=500,
+                        description="What was fixed, or why it is re-run (kept on the attempt and the audit trail).")

@@ -297,6 +297,10 @@ class Resources:
         self.queues[lid] = url
         return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
 
+    def _create_KMS_Key(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        meta = self.client("kms").create_key(Description=str(props.get("Description", lid)))["KeyMetadata"]
+        return meta["KeyId"], {"Arn": meta["Arn"], "KeyId": meta["KeyId"]}
+
     def _create_SNS_Topic(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         name = props.get("TopicName") or self._name(lid, 256)
         attrs = {"FifoTopic": "true"} if props.get("FifoTopic") else {}

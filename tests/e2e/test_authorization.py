@@ -39,6 +39,7 @@ CALLERS = ("Admin", "Editor", "Moderator", "Analyst", "no grant", "other busines
 # --- what each route requires ----------------------------------------------------------------------
 
 PUBLIC = "public"  # no login needed; the same answer for everyone
+ANY_LOGIN = "any login"  # about the caller themselves (GET /me): every login, no business to refuse
 INVITEE = "invitee"  # any login, but only the invited person (by verified e-mail): nobody in the matrix
 ADMIN_OF_TARGET = "admin of the account concerned"  # domain: require_admin_of
 ADMIN_OF_ANY = "admin of any account of the business"  # domain: require_admin_of_any
@@ -202,10 +203,33 @@ def _reissue(s: Scene) -> Call:
                 after=lambda r: wait_sent(s.world, s.api, r.json()["invitation_id"]))
 
 
+def _add_account(s: Scene) -> Call:
+    return Call("POST", f"/businesses/{s.b}/accounts", json={
+        "account_id": f"acct-new-{uuid.uuid4().hex[:6]}", "display_name": "New account", "platform": "tiktok"})
+
+
+def _retire(s: Scene) -> Call:
+    """A fresh account added by the Admin caller: they are its only holder, so they may retire it;
+    every other caller holds nothing on it."""
+    def make() -> str:
+        account_id = f"acct-old-{uuid.uuid4().hex[:6]}"
+        r = s.api.post(f"/businesses/{s.b}/accounts", token=s.callers["Admin"].token,
+                       json={"account_id": account_id, "display_name": "Old account", "platform": "instagram"})
+        assert r.status_code == 201, r.text
+        return account_id
+
+    account_id = s.cached("retirable", make)
+    return Call("POST", f"/businesses/{s.b}/accounts/{account_id}/retire", json={"reason": "closed"})
+
+
 B = "/businesses/{business_id}"
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule(PUBLIC, lambda s: Call("GET", "/openapi.json")),
     ("GET", "/accept"): Rule(PUBLIC, lambda s: Call("GET", "/accept", params={"token": _pending(s)["link"]})),
+    ("GET", "/accept/callback"): Rule(PUBLIC, lambda s: Call("GET", "/accept/callback")),
+    ("GET", "/console"): Rule(PUBLIC, lambda s: Call("GET", "/console")),
+    ("GET", "/console/callback"): Rule(PUBLIC, lambda s: Call("GET", "/console/callback")),
+    ("GET", "/assets/{file}"): Rule(PUBLIC, lambda s: Call("GET", "/assets/app.css")),
     ("POST", "/invitations/accept"): Rule(
         INVITEE, lambda s: Call("POST", "/invitations/accept", json={"token": _pending(s)["link"]})),
     ("POST", f"{B}/invitations"): Rule(ADMIN_OF_TARGET, _invite, ok=201),
@@ -226,9 +250,20 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PUT", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _set_role),
     ("DELETE", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _remove_grant),
     ("POST", f"{B}/members/{{member_id}}/offboard"): Rule(ADMIN_OF_TARGET, _offboard, ok=202, consumes=True),
+    # An Admin passes authorization and learns the offboarding completed (409: nothing to re-run).
+    ("POST", f"{B}/members/{{member_id}}/offboarding/rerun"): Rule(
+        ADMIN_OF_TARGET, lambda s: Call("POST", f"/businesses/{s.b}/members/{_offboarded(s)}/offboarding/rerun",
+                                        json={"reason": "fixed"}), ok=409),
     ("GET", f"{B}/members/{{member_id}}/offboarding"): Rule(
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/members/{_offboarded(s)}/offboarding")),
     ("GET", f"{B}/audit"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/audit")),
+    ("GET", "/me"): Rule(ANY_LOGIN, lambda s: Call("GET", "/me")),
+    ("GET", f"{B}/accounts"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/accounts")),
+    ("POST", f"{B}/accounts"): Rule(ADMIN_OF_ANY, _add_account, ok=201),
+    ("PATCH", f"{B}/accounts/{{account_id}}"): Rule(
+        ADMIN_OF_TARGET, lambda s: Call("PATCH", f"/businesses/{s.b}/accounts/{ACCOUNT}",
+                                        json={"display_name": "Account one (renamed)"})),
+    ("POST", f"{B}/accounts/{{account_id}}/retire"): Rule(ADMIN_OF_TARGET, _retire, consumes=True),
     ("GET", f"{B}/access-review"): Rule(
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/access-review", params={"format": "csv"})),
 }
@@ -236,7 +271,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
 
 def allowed(requires: str, caller: str) -> bool:
     """The matrix, read from the domain's permission table (not restated here)."""
-    if requires == PUBLIC:
+    if requires in (PUBLIC, ANY_LOGIN):
         return True
     if requires in (INVITEE, ADMIN_OF_ALL) or caller in ("no grant", "other business"):
         return False
@@ -323,8 +358,8 @@ def test_matrix(scene: Scene, operation: tuple[str, str]) -> None:
                 call.after(r)
             if rule.consumes:
                 scene.cache.clear()
-            if rule.requires == PUBLIC:
-                assert state(scene) == before, f"{caller}: a public route changed something"
+            if rule.requires in (PUBLIC, ANY_LOGIN):
+                assert state(scene) == before, f"{caller}: a read-only route changed something"
         else:
             assert r.status_code == refusal_status(rule.requires, caller), f"{caller}: {r.status_code} {r.text}"
             assert r.headers["content-type"].startswith("application/problem+json"), r.headers

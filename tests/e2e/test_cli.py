@@ -21,7 +21,9 @@ from tests.world import World, eventually, invitation_link_token, make_world
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 COMMANDS = ("invite", "invitations", "resend", "revoke", "reissue", "confirm", "reject", "members", "set-role",
-            "offboard", "audit", "review", "dev-token")
+            "offboard", "offboarding", "rerun-offboarding", "policy", "audit", "review", "dev-token", "accounts",
+            "add-account", "rename-account", "retire-account", "me", "bootstrap")
+NO_BUSINESS = ("dev-token", "me", "bootstrap")
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +55,12 @@ def test_help_explains_each_command(command: str, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert f"usage: accessflow {command}" in out
     assert len(out.split("\n\n")[1].strip()) > 30, out  # a description, not just the usage line
-    if command != "dev-token":
+    if command not in NO_BUSINESS:
         assert "--api-url" in out and "--json" in out and "BUSINESS" in out
+    if command == "me":
+        assert "--api-url" in out and "BUSINESS" not in out
+    if command == "bootstrap":
+        assert all(o in out for o in ("--account", "--admin-email", "--table", "--stack", "Idempotent"))
 
 
 def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,3 +192,80 @@ def test_offboard(world: World, run: Any, api: Any) -> None:
     status = next(m["status"] for m in run("members", world.business_id, "--json")["members"]
                   if m["member_id"] == member)
     assert status == "REMOVED"
+
+
+def test_accounts_add_rename_retire_and_me(world: World, run: Any, api: Any) -> None:
+    b = world.business_id
+    added = run("add-account", b, "ig-cli", "--name", "Instagram @cli", "--platform", "Instagram", "--json")
+    assert (added["display_name"], added["platform"], added["your_role"]) == ("Instagram @cli", "instagram", "Admin")
+    listing = run("accounts", b)
+    assert "DISPLAY_NAME" in listing and "Instagram @cli" in listing and "acct-1" in listing
+    renamed = run("rename-account", b, "ig-cli", "--name", "Instagram @cli2", "--json")
+    assert renamed["display_name"] == "Instagram @cli2"
+    assert "409" in run("add-account", b, "ig-cli", "--name", "x", "--platform", "tiktok", ok=False)
+    retired = run("retire-account", b, "ig-cli", "--reason", "closed", "--json")
+    assert retired["status"] == "RETIRED"
+    assert [a["account_id"] for a in run("accounts", b, "--status", "RETIRED", "--json")["accounts"]] == ["ig-cli"]
+    from tests.e2e.people import onboard
+
+    run("add-account", b, "tt-cli", "--name", "TikTok @cli", "--platform", "tiktok")
+    onboard(world, api, "cli-holder@example.com", {"tt-cli": "Editor"})
+    refused = run("retire-account", b, "tt-cli", ok=False)
+    assert "409" in refused and "still in use" in refused and "cli-holder@example.com" in refused
+
+    me = run("me", "--json")
+    assert [x["business_id"] for x in me["businesses"]] == [b]
+    text = run("me")
+    assert "Signed in as" in text and b in text and "Account acct-1 (acct-1): Admin" in text
+
+
+def test_bootstrap_creates_once_then_changes_nothing(stack: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Run in this process: the stack's AWS (moto) lives here, as a real operator's AWS lives in theirs."""
+    table = stack.tables["AccessFlowTable"]
+    argv = ["bootstrap", "--table", table, "--business-id", "boot-co", "--name", "Boot Co",
+            "--account", "tt:TikTok @boot:tiktok", "--account", "meta:Meta Ads: Boot:meta-ads",
+            "--admin-email", "Boss@Boot.example", "--admin-name", "Bo Boss"]
+    assert cli.main([*argv, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["changed"] and first["admin"]["status"] == "ACTIVE"
+    assert first["admin"]["email"] == "boss@boot.example"
+
+    from accessflow.store import repository as store
+
+    def trail() -> list[str]:
+        return [e.entry_id for e in store.audit_trail("boot-co")[0]]
+
+    before = trail()
+    assert cli.main(argv) == 0
+    assert "Nothing to change" in capsys.readouterr().out
+    assert trail() == before  # not even an audit entry
+
+    accounts = {a.account_id: (a.name, a.platform, a.admin_count) for a in store.get_accounts("boot-co")}
+    assert accounts == {"tt": ("TikTok @boot", "tiktok", 1), "meta": ("Meta Ads: Boot", "meta-ads", 1)}
+    assert cli.main([*argv, "--account", "yt:YouTube @boot:youtube"]) == 0
+    out = capsys.readouterr().out
+    assert "added account yt" in out and "boss@boot.example" in out
+    assert store.roles_of("boot-co", first["admin"]["member_id"])["yt"].value == "Admin"
+
+
+def test_bootstrap_needs_a_table(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    with pytest.raises(SystemExit) as done:
+        cli.main(["bootstrap", "--business-id", "x", "--name", "X", "--account", "a:A:tiktok",
+                  "--admin-email", "a@x.example", "--admin-name", "A"])
+    assert "--table" in str(done.value.code)
+
+
+def test_bootstrap_reads_the_stack_outputs(stack: Any, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[str] = []
+
+    def outputs(name: str, region: str | None) -> dict[str, str]:
+        seen.append(name)
+        return {"TableName": stack.tables["AccessFlowTable"], "EventBusName": "bus"}
+
+    monkeypatch.setattr(cli, "stack_outputs", outputs)
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    assert cli.main(["bootstrap", "--stack", "accessflow", "--business-id", "stack-co", "--name", "Stack Co",
+                     "--account", "a:A:tiktok", "--admin-email", "a@stack.example", "--admin-name", "A"]) == 0
+    assert seen == ["accessflow"] and "Done" in capsys.readouterr().out

@@ -246,6 +246,48 @@ def test_verify_finding_a_grant_left_fails_the_execution_visibly(
     assert {"OffboardingVerificationFailed", "ExecutionsFailed"} <= {a["MetricName"] for a in alarms}
 
 
+def test_revoke_racing_a_grant_change_logs_why_and_converges(
+    stack: Any, api: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another change revokes acct-2 between RevokeChunk's read and its transaction: DynamoDB cancels
+    it; the log says which item and which condition (never a value); the step re-reads and finishes."""
+    import json
+
+    from accessflow.adapters.clock import utcnow
+    from accessflow.observability import logger
+    from accessflow.store import offboarding as off_store
+    from accessflow.store import repository as store
+
+    world = make_world(stack, accounts=3)
+    member_id = active_member(world, api, f"raced-{uuid.uuid4().hex[:6]}@example.com", ["acct-1", "acct-2"])
+    real = off_store.revoke_grants
+    raced: list[str] = []
+
+    def racing(grants: Any, *args: Any, **kwargs: Any) -> int:
+        if not raced:
+            other = [g for g in grants if g.account_id == "acct-2"]
+            raced.append("acct-2")
+            real(other, "another-change", store.Context(actor="member:racer"), utcnow())
+        return real(grants, *args, **kwargs)
+
+    monkeypatch.setattr(off_store, "revoke_grants", racing)
+    caplog.clear()
+    hr_leaver(world, member_id=member_id)
+    execution = finished(world, member_id)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert member_status(world, member_id) == "REMOVED" and active_accounts(world, member_id) == []
+    lines = [json.loads(logger.registered_formatter.format(r)) for r in caplog.records
+             if r.getMessage() == "transaction cancelled" and r.transaction["business_id"] == world.business_id]
+    assert len(lines) == 1, lines
+    tx = lines[0]["transaction"]
+    assert tx["outcome"] == "ConditionFailed" and tx["execution_arn"] == execution["executionArn"]
+    assert tx["actor"] == "hr:workday" and tx["items"] == 4  # two grants, each with its audit entry
+    assert tx["cancelled"] == [{"item": "grant:acct-2", "type": "GrantItem", "key": "BIZ#/GRANT#",
+                                "operation": "update", "code": "ConditionalCheckFailed",
+                                "condition": "status = :0", "message": "condition not met"}]
+
+
 # --- 3. idempotency ---------------------------------------------------------------------------------
 
 
@@ -400,3 +442,126 @@ def test_active_member_invited_to_another_account_accepts_and_keeps_being_active
     refused = api.post("/invitations/accept", token=imposter.token, json={"token": link})
     assert refused.status_code == 409, refused.text  # the member already signs in with their own login
     assert third["status"] == "PENDING"
+
+
+# --- 5. re-running a FAILED offboarding -----------------------------------------------------------------
+
+
+def _fail_first_attempt(world: World, api: Any, monkeypatch: pytest.MonkeyPatch, email: str) -> str:
+    """A member on acct-1..3 whose offboarding FAILED because acct-2's grant was never revoked (the
+    verification test's fault); the fault is then removed, as an operator's fix would."""
+    from accessflow.store import offboarding as off_store
+
+    member_id = active_member(world, api, email, ["acct-1", "acct-2", "acct-3"])
+    real = off_store.revoke_grants
+
+    def skips_one(grants: Any, *args: Any, **kwargs: Any) -> int:
+        return real([g for g in grants if g.account_id != "acct-2"], *args, **kwargs)
+
+    monkeypatch.setattr(off_store, "revoke_grants", skips_one)
+    hr_leaver(world, member_id=member_id)
+    assert finished(world, member_id)["status"] == "FAILED"
+    assert active_accounts(world, member_id) == ["acct-2"] and member_status(world, member_id) == "OFFBOARDING"
+    monkeypatch.undo()
+    return member_id
+
+
+def _attempt_execution(world: World, offboarding_id: str, attempt: int) -> dict[str, Any]:
+    name = f"off-{offboarding_id}-{attempt}"
+    runs = [e for e in world.stack.executions("OffboardingStateMachine") if e["name"] == name]
+    assert len(runs) == 1, (name, runs)
+    return world.stack.wait_execution(runs[0]["executionArn"], timeout=60)
+
+
+def test_admin_reruns_a_failed_offboarding_to_removed_with_two_attempts_on_the_receipt(
+    stack: Any, api: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from accessflow.store import repository as store
+
+    world = make_world(stack, accounts=3)
+    member_id = _fail_first_attempt(world, api, monkeypatch, f"rerun-{uuid.uuid4().hex[:6]}@example.com")
+    failed = receipt(world, api, member_id)
+    assert failed["status"] == "FAILED" and [a["outcome"] for a in failed["attempts"]] == ["FAILED"]
+
+    path = f"/businesses/{world.business_id}/members/{member_id}/offboarding/rerun"
+    resp = api.post(path, token=world.admin.token, json={"reason": "revocation fault fixed"})
+
+    assert resp.status_code == 202, resp.text
+    started = resp.json()
+    assert started["offboarding_id"] == failed["offboarding_id"]  # the same offboarding
+    assert (started["status"], started["attempt"]) == ("IN_PROGRESS", 2)
+    again = api.post(path, token=world.admin.token, json={"reason": "double click"})
+    assert again.status_code == 202 and again.json()["attempt"] == 2  # idempotent while it runs
+    assert _attempt_execution(world, failed["offboarding_id"], 2)["status"] == "SUCCEEDED"
+
+    assert member_status(world, member_id) == "REMOVED" and active_accounts(world, member_id) == []
+    body = receipt(world, api, member_id)
+    assert body["status"] == "COMPLETED" and body["offboarding_id"] == failed["offboarding_id"]
+    attempts = body["receipt"]["attempts"]
+    assert [(a["attempt"], a["outcome"], a["error"]) for a in attempts] == [
+        (1, "FAILED", "VerificationFailed"), (2, "COMPLETED", None)]
+    admin = store.member_by_email(world.business_id, world.admin.email)
+    assert admin is not None
+    assert (attempts[0]["source"], attempts[0]["requested_by"]) == ("hr", "workday")
+    assert (attempts[1]["source"], attempts[1]["requested_by"]) == ("api", f"member:{admin.member_id}")
+    assert attempts[1]["reason"] == "revocation fault fixed"
+    assert all(a["started_at"] and a["ended_at"] and a["execution_arn"] for a in attempts)
+    assert attempts[1]["started_at"] >= attempts[0]["ended_at"]
+    # every grant revoked exactly once, across both attempts
+    assert sorted(g["account_id"] for g in body["receipt"]["grants_revoked"]) == ["acct-1", "acct-2", "acct-3"]
+    actions = Counter(audit_actions(world, api, member_id))
+    assert actions["grant.revoked"] == 3 and actions["offboarding.rerun"] == 1
+    assert actions["offboarding.failed"] == 1 and actions["member.removed"] == 1
+    assert len(events_of(world, "member.offboarded", member_id=member_id)) == 1
+
+    done = api.post(path, token=world.admin.token, json={"reason": "once more"})
+    assert done.status_code == 409 and "nothing to re-run" in done.json()["detail"]
+
+
+def test_a_new_hr_leaver_event_resumes_a_failed_offboarding_and_the_cli_shows_its_attempts(
+    stack: Any, api: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from accessflow import cli
+
+    world = make_world(stack, accounts=3)
+    email = f"rehr-{uuid.uuid4().hex[:6]}@example.com"
+    member_id = _fail_first_attempt(world, api, monkeypatch, email)
+    offboarding_id = receipt(world, api, member_id)["offboarding_id"]
+
+    hr_leaver(world, email=email)  # the HR system sends the leaver again (a new request, a new key)
+
+    assert _attempt_execution(world, offboarding_id, 2)["status"] == "SUCCEEDED"
+    assert member_status(world, member_id) == "REMOVED" and active_accounts(world, member_id) == []
+    capsys.readouterr()
+    argv = ["offboarding", world.business_id, email, "--api-url", stack.api_url, "--token", world.admin.token]
+    assert cli.main([*argv, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["offboarding_id"] == offboarding_id and shown["status"] == "COMPLETED"
+    assert [(a["source"], a["outcome"]) for a in shown["attempts"]] == [("hr", "FAILED"), ("hr", "COMPLETED")]
+    assert Counter(audit_actions(world, api, member_id))["grant.revoked"] == 3
+
+    rerun = ["rerun-offboarding", world.business_id, email, "--reason", "again", "--api-url", stack.api_url,
+             "--token", world.admin.token]
+    assert cli.main(rerun) == 1
+    assert "409" in capsys.readouterr().err  # the problem is printed: nothing to re-run
+
+
+def test_cli_reruns_a_failed_offboarding(stack: Any, api: Any, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from accessflow import cli
+
+    world = make_world(stack, accounts=3)
+    email = f"recli-{uuid.uuid4().hex[:6]}@example.com"
+    member_id = _fail_first_attempt(world, api, monkeypatch, email)
+    offboarding_id = receipt(world, api, member_id)["offboarding_id"]
+    capsys.readouterr()
+
+    assert cli.main(["rerun-offboarding", world.business_id, email, "--reason", "fixed the fault",
+                     "--api-url", stack.api_url, "--token", world.admin.token]) == 0
+    out = capsys.readouterr().out
+    assert "IN_PROGRESS" in out and "fixed the fault" in out and "FAILED" in out  # both attempts listed
+
+    assert _attempt_execution(world, offboarding_id, 2)["status"] == "SUCCEEDED"
+    assert member_status(world, member_id) == "REMOVED"

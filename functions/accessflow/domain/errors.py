@@ -47,8 +47,18 @@ class Forbidden(DomainError):
     status, slug, title = 403, "forbidden", "Not allowed"
 
 
+class MfaRequired(Forbidden):
+    slug, title = "mfa-required", "Multi-factor authentication required"
+
+
 class EmailMismatch(Forbidden):
     slug, title = "email-mismatch", "This invitation was sent to another e-mail address"
+
+
+class EmailNotVerified(EmailMismatch):
+    """The login has no verified e-mail: a different next step (verify it at the IdP) than a mismatch."""
+
+    slug, title = "email-not-verified", "Your e-mail address is not verified"
 
 
 class NotFound(DomainError):
@@ -87,12 +97,33 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+class TransactionConflict(DomainError):
+    """DynamoDB cancelled a transaction for a reason that passes (another transaction on the same item,
+    throttling): nothing was written; trying again is the fix. The state machines retry it by this
+    name; the API answers 503 with ``Retry-After``."""
+
+    status, slug, title = 503, "try-again", "Busy, try again"
+
+    def __init__(self, detail: str, retry_after: int = 1, **extensions: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extensions)
+
+
 class UnknownBusiness(NotFound):
     slug, title = "unknown-business", "Unknown business"
 
 
 class UnknownAccount(InvalidInput):
     slug, title = "unknown-account", "Unknown account"
+
+
+class AccountRetired(Conflict):
+    slug, title = "account-retired", "The account is retired"
+
+
+class AccountInUse(Conflict):
+    """Retiring an account someone still holds or is invited to: the problem lists what to revoke."""
+
+    slug, title = "account-in-use", "The account still has members or invitations"
 
 
 # --- Workflow signals. Step Functions Catch clauses match these class names. ---------------------
@@ -113,6 +144,11 @@ class InvitationRejected(Exception):
 
 class RecordRejected(Exception):
     """Onboarding request refers to something that does not exist or breaks a policy."""
+
+
+class TransactionFailed(Exception):
+    """DynamoDB cancelled a transaction for a reason no retry fixes (a validation error, an item too
+    large...): nothing was written; the cancellation reasons are logged and in the message."""
 
 
 class ThrottledError(Exception):

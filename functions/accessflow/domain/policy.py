@@ -15,6 +15,8 @@ class BusinessPolicy(BaseModel):
     resend_min_interval_seconds: int = Field(default=60, ge=0)
     reminder_before_hours: int = Field(default=24, ge=1)
     retention_days: int = Field(default=90, ge=1)
+    #: every admin request must come from a login that used multi-factor authentication (JWT ``amr``)
+    require_mfa_for_admins: bool = False
 
     @property
     def lifetime_seconds(self) -> int:

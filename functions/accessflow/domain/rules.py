@@ -14,9 +14,11 @@ from accessflow.domain.errors import (
     AdminLimitReached,
     AlreadyUsed,
     EmailMismatch,
+    EmailNotVerified,
     Forbidden,
     Gone,
     LastAdmin,
+    MfaRequired,
     TooManyRequests,
 )
 from accessflow.domain.model import Grant, InvitationStatus
@@ -42,16 +44,9 @@ def check_acceptable(
 ) -> None:
     """May this caller accept this invitation now? Order matters: state before identity, so a used
     or expired link says so to anyone holding it, and a wrong login never consumes the link."""
-    if status in (InvitationStatus.ACCEPTED, InvitationStatus.CONFIRMED, InvitationStatus.REJECTED):
-        raise AlreadyUsed("This invitation has already been accepted.")
-    if status is InvitationStatus.REVOKED:
-        raise Gone("This invitation was revoked by an administrator.", reason="revoked")
-    if status is InvitationStatus.EXPIRED or expires_at <= now:
-        raise Gone(
-            "This invitation has expired. Ask an administrator to send it again.", reason="expired"
-        )
+    check_open(status=status, expires_at=expires_at, now=now)
     if not caller_email or not caller_email_verified:
-        raise EmailMismatch(
+        raise EmailNotVerified(
             "Your login has no verified e-mail address. Sign in with the verified address the "
             "invitation was sent to."
         )
@@ -59,6 +54,18 @@ def check_acceptable(
         raise EmailMismatch(
             "You are signed in with a different e-mail address than the one this invitation was "
             "sent to. Sign in with the invited address; the invitation stays valid for it."
+        )
+
+
+def check_open(*, status: InvitationStatus, expires_at: datetime, now: datetime) -> None:
+    """Can anyone still accept this invitation (whoever they are)? The accept page asks this too."""
+    if status in (InvitationStatus.ACCEPTED, InvitationStatus.CONFIRMED, InvitationStatus.REJECTED):
+        raise AlreadyUsed("This invitation has already been accepted.")
+    if status is InvitationStatus.REVOKED:
+        raise Gone("This invitation was revoked by an administrator.", reason="revoked")
+    if status is InvitationStatus.EXPIRED or expires_at <= now:
+        raise Gone(
+            "This invitation has expired. Ask an administrator to send it again.", reason="expired"
         )
 
 
@@ -182,3 +189,30 @@ def check_not_last_admin_anywhere(admin_accounts: Iterable[str], admin_counts: M
             f"This member is the last Admin of accounts {', '.join(orphaned)}; promote someone else first.",
             accounts=orphaned,
         )
+
+
+# --- multi-factor authentication ----------------------------------------------------------------
+
+
+def used_mfa(amr: Iterable[str]) -> bool:
+    """The login's authentication methods (OIDC ``amr``) include multi-factor authentication."""
+    return "mfa" in {m.lower() for m in amr}
+
+
+def check_admin_mfa(policy: BusinessPolicy, *, is_admin: bool, amr: Iterable[str]) -> None:
+    """With ``require_mfa_for_admins`` on, an admin's request needs a login that used MFA. Members
+    without an Admin role are not asked (their refusal, if any, is the usual 403)."""
+    if policy.require_mfa_for_admins and is_admin and not used_mfa(amr):
+        raise MfaRequired(
+            "This business requires multi-factor authentication for admins. Sign out, sign in again "
+            "with your second factor (your login's amr claim must include \"mfa\"), and retry.",
+            policy="require_mfa_for_admins")
+
+
+def check_policy_change(current: BusinessPolicy, new: BusinessPolicy, *, amr: Iterable[str]) -> None:
+    """No lock-out: only an admin whose own login used MFA may turn ``require_mfa_for_admins`` on."""
+    if new.require_mfa_for_admins and not current.require_mfa_for_admins and not used_mfa(amr):
+        raise MfaRequired(
+            "You cannot turn on require_mfa_for_admins from a login without multi-factor authentication: "
+            "it would lock you out. Sign in again with your second factor, then turn it on.",
+            policy="require_mfa_for_admins")

@@ -6,6 +6,7 @@ domain's permission matrix, call one use case, answer. Every refusal is ``applic
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from accessflow.handlers import routes  # noqa: F401  (registers the routes)
@@ -15,10 +16,17 @@ from accessflow.observability import logger, metrics, tracer
 
 __all__ = ["app", "handler", "openapi_document"]
 
+# Powertools' resolver keeps the current request on the module-level ``app`` (``app.context``,
+# ``app.current_event``): one request at a time, as Lambda gives each execution environment. The
+# local stack serves a browser's parallel requests (a page's assets) from threads of one process, so
+# they take turns here; on Lambda the lock is never contended.
+_ONE_REQUEST_AT_A_TIME = threading.Lock()
+
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings()
-    return malformed_body(event) or app.resolve(event, context)
+    with _ONE_REQUEST_AT_A_TIME:
+        return malformed_body(event) or app.resolve(event, context)

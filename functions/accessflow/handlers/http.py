@@ -13,7 +13,7 @@ import binascii
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -21,11 +21,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from accessflow.adapters.clock import utcnow
 from accessflow.domain.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from accessflow.domain.policy import BusinessPolicy
 from accessflow.observability import logger
 from accessflow.settings import ApiSettings, load
 from accessflow.store import repository as store
 from accessflow.store.models import AuditItem, InvitationItem, MemberItem
-from accessflow.usecases import onboarding
+from accessflow.usecases import members, onboarding
 
 PROBLEM = "application/problem+json"
 ID_PATTERN = r"^[A-Za-z0-9._:@-]+$"
@@ -128,22 +129,60 @@ def caller() -> onboarding.Caller:
     if not sub:
         raise Unauthenticated("A valid bearer token is required.")
     verified = str(claims.get("email_verified", "false")).lower() == "true"
-    return onboarding.Caller(sub=str(sub), email=claims.get("email"), email_verified=verified)
+    return onboarding.Caller(sub=str(sub), email=claims.get("email"), email_verified=verified,
+                             amr=parse_array_claim(claims.get("amr")))
+
+
+def parse_array_claim(value: Any) -> tuple[str, ...]:
+    """A JWT array claim as API Gateway passes it (a string: ``[pwd mfa]``), as JSON text, or as a
+    list (a direct invocation): the values."""
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return tuple(str(v) for v in parsed)
+        text = text[1:-1]
+    return tuple(part for part in re.split(r"[\s,]+", text) if part)
 
 
 def caller_member(business_id: str) -> MemberItem:
     """The caller's active membership in this business. A caller from another business (or none)
-    learns nothing: 404, as if the business did not exist."""
-    from accessflow.usecases.identity import active_member
+    learns nothing: 404, as if the business did not exist. Every business route is an admin route:
+    when the business requires MFA for admins, an admin's login without it is refused here (403
+    ``mfa-required``), before the route does anything."""
+    from accessflow.usecases.identity import active_member, require_admin_mfa
 
-    return active_member(business_id, caller(), request_id=app.current_event.request_context.request_id,
-                         now=utcnow())
-
-
-def ctx(actor_member_id: str | None = None) -> store.Context:
     who = caller()
-    actor = f"member:{actor_member_id}" if actor_member_id else f"login:{who.sub}"
-    return store.Context(actor=actor, request_id=app.current_event.request_context.request_id)
+    member = active_member(business_id, who, request_id=app.current_event.request_context.request_id, now=utcnow())
+    require_admin_mfa(member, who)
+    return member
+
+
+def caller_name() -> str | None:
+    """The login's display name (the ``name`` claim), if the identity provider sends one."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    name = claims.get("name")
+    return str(name) if name else None
+
+
+def ctx(actor: MemberItem | str | None = None, *, reason: str | None = None) -> store.Context:
+    """The audit context of this request: the acting member (its item, or its id: the store then reads
+    its e-mail and name when writing the entry), or else the login with its claims' e-mail and name."""
+    request_id = app.current_event.request_context.request_id
+    if isinstance(actor, MemberItem):
+        return store.Context.of_member(actor, request_id=request_id, reason=reason)
+    if actor:
+        return store.Context(actor=f"member:{actor}", request_id=request_id, reason=reason)
+    who = caller()
+    return store.Context(actor=f"login:{who.sub}", request_id=request_id, reason=reason,
+                         actor_email=who.email, actor_name=caller_name())
 
 
 # --- views -----------------------------------------------------------------------------------------
@@ -153,7 +192,21 @@ def _iso(value: datetime | None) -> str | None:
     return store._iso(value)
 
 
-def invitation_view(inv: InvitationItem) -> dict[str, Any]:
+def invitation_view(inv: InvitationItem, policy: BusinessPolicy | None = None,
+                    people: members.People | None = None) -> dict[str, Any]:
+    """An invitation as admins see it, with what the console needs to offer a resend without guessing
+    (``sends_left``, ``resend_available_at``, from the business policy) and the inviter by name."""
+    if policy is None:
+        business = store.get_business(inv.business_id)
+        policy = store.policy_of(business) if business else BusinessPolicy()
+    people = people or members.People(inv.business_id)
+    sends_left = max(0, policy.resend_max_sends - int(inv.send_count or 0))
+    available = None
+    if inv.status == "PENDING" and sends_left > 0:
+        available = max(inv.created_at, (inv.last_sent_at or inv.created_at)
+                        + timedelta(seconds=policy.resend_min_interval_seconds))
+    inviter_email, inviter_name = people(inv.requested_by)
+    decided_email, decided_name = people(inv.decided_by)
     return {
         "invitation_id": inv.invitation_id, "business_id": inv.business_id, "member_id": inv.member_id,
         "email": inv.email, "display_name": inv.display_name, "status": inv.status, "grants": inv.grants,
@@ -162,13 +215,17 @@ def invitation_view(inv: InvitationItem) -> dict[str, Any]:
         "delivery": inv.delivery, "delivery_reason": inv.delivery_reason, "send_count": inv.send_count,
         "last_sent_at": _iso(inv.last_sent_at), "needs_confirmation": bool(inv.needs_confirmation),
         "decided_by": inv.decided_by, "execution_arn": inv.execution_arn,
+        "sends_left": sends_left, "resend_available_at": _iso(available),
+        "inviter_email": inviter_email or inv.inviter_email, "inviter_name": inviter_name,
+        "decided_by_email": decided_email, "decided_by_name": decided_name,
     }
 
 
 def audit_view(item: AuditItem) -> dict[str, Any]:
     return {
         "entry_id": item.entry_id, "at": item.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "action": item.action,
-        "actor": item.actor, "member_id": item.member_id, "subject": item.subject, "before": item.before,
+        "actor": item.actor, "actor_email": item.actor_email, "actor_name": item.actor_name,
+        "member_id": item.member_id, "subject": item.subject, "before": item.before,
         "after": item.after, "reason": item.reason, "request_id": item.request_id,
         "execution_arn": item.execution_arn,
     }

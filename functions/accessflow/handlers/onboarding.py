@@ -64,6 +64,12 @@ def record(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return onboarding.summary(inv, utcnow())
 
 
+def _requester(event: dict[str, Any]) -> str:
+    """The refused request is on the trail under who asked for it (``hr:workday``), as its record is."""
+    requested_by = (event.get("request") or {}).get("requested_by")
+    return f"{event.get('source', 'hr')}:{requested_by}" if requested_by else "system:onboarding"
+
+
 @task
 def record_rejection(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Catch branch of ``Record``: keep the reason and tell the integrator (never silently dropped)."""
@@ -81,7 +87,7 @@ def record_rejection(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "grants": (event.get("request") or {}).get("grants")}
     onboarding.publish_rejection(str(event.get("business_id", "")), str(reason), payload,
                                  events=EventBridgePublisher(settings.event_bus_name),
-                                 ctx=_ctx(event, "system:onboarding"), now=utcnow())
+                                 ctx=_ctx(event, _requester(event)), now=utcnow())
     logger.warning("onboarding rejected", extra={"reason": reason})
     return {"reason": reason}
 

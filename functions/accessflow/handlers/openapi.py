@@ -20,7 +20,8 @@ from typing import Any
 
 from accessflow.handlers.http import PROBLEM, REQUEST_ID_HEADER, app
 
-PUBLIC_PATHS = frozenset({"/accept", "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/accept", "/accept/callback", "/console", "/console/callback", "/assets/{file}",
+                          "/openapi.json"})
 ERROR_STATUSES = {
     "400": "The request is not valid.",
     "401": "Authentication required.",

@@ -16,9 +16,10 @@ from pynamodb.expressions.condition import Condition
 from accessflow.domain.model import Grant, GrantStatus, MemberStatus
 from accessflow.domain.roles import Role
 from accessflow.store.models import AccountItem, GrantItem, MemberItem
-from accessflow.store.repository import AuditDraft, Context, Tx, _grant_item, biz_pk
+from accessflow.store.repository import AuditDraft, Context, Tx, _grant_item, account_open, biz_pk
 
 ADMINS_LABEL = "admins"
+ACCOUNT_LABEL = "account"
 GRANT_LABEL = "grant"
 MEMBER_LABEL = "member"
 
@@ -68,11 +69,15 @@ def change_grant(
         item.updated_by = ctx.actor
         item.last_action = action
         tx.save(GRANT_LABEL, item, condition=_unchanged(current))
+    account = AccountItem(pk=biz_pk(b), sk=f"ACCOUNT#{account_id}")
+    # Setting a role bumps the account's version (a retirement conditions on it) and needs it open.
+    bump = [AccountItem.version.add(1)] if role is not None else []
+    exists = account_open() if role is not None else AccountItem.pk.exists()
     if admin_delta:
-        account = AccountItem(pk=biz_pk(b), sk=f"ACCOUNT#{account_id}")
         bound = (AccountItem.admin_count < max_admins) if admin_delta > 0 else (AccountItem.admin_count > 1)
-        tx.update(ADMINS_LABEL, account, [AccountItem.admin_count.add(admin_delta)],
-                  condition=AccountItem.pk.exists() & bound)
+        tx.update(ADMINS_LABEL, account, [AccountItem.admin_count.add(admin_delta), *bump], condition=exists & bound)
+    elif bump:
+        tx.update(ACCOUNT_LABEL, account, bump, condition=exists)
     tx.audit(AuditDraft(action, member_id=member_id, subject=account_id,
                         before=_grant_state(account_id, current.role if current else None),
                         after=_grant_state(account_id, role.value if role else None)))

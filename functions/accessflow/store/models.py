@@ -6,7 +6,7 @@ One table, typed items distinguished by key prefixes (see ``docs/decisions.md``)
 item               pk                          sk                               indexes
 =================  ==========================  ===============================  ==========================
 business           ``BIZ#{b}``                 ``META``
-account            ``BIZ#{b}``                 ``ACCOUNT#{a}``                  (``admin_count`` counter)
+account            ``BIZ#{b}``                 ``ACCOUNT#{a}``                  (``admin_count``, ``version``)
 member             ``BIZ#{b}``                 ``MEMBER#{m}``
 lookup             ``BIZ#{b}``                 ``EMAIL#{e}`` / ``EMPLOYEE#{id}`` / ``LOGIN#{sub}``
 grant              ``BIZ#{b}``                 ``GRANT#{m}#{a}``                GSI1 (active only): account
@@ -14,6 +14,8 @@ invitation         ``BIZ#{b}``                 ``INV#{i}``                      
                                                                                 DueIndex/RemindIndex (sparse)
 offboarding        ``BIZ#{b}``                 ``OFFBOARD#{m}``
 audit entry        ``AUDIT#{b}``               ``{iso time}#{seq}``             GSI1: member
+directory          ``WHO#EMAIL#{e}`` /         ``BIZ#{b}``                      (a person's memberships,
+                   ``WHO#LOGIN#{sub}``                                          across businesses: GET /me)
 =================  ==========================  ===============================  ==========================
 
 The table name comes from the environment at bind time (:func:`bind`), never from code.
@@ -98,6 +100,14 @@ class AccountItem(BaseItem):
     name = UnicodeAttribute()
     platform = UnicodeAttribute(default="tiktok")
     admin_count = NumberAttribute(default=0)
+    status = UnicodeAttribute(null=True, default="ACTIVE")  # ACTIVE | RETIRED (absent on old items: ACTIVE)
+    # Bumped by every write that adds a holder or an invitation to the account; retiring is conditional
+    # on the version it read, so nothing can slip in between its checks and its write.
+    version = NumberAttribute(null=True, default=0)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    retired_at = UTCDateTimeAttribute(null=True)
+    retired_by = UnicodeAttribute(null=True)
 
 
 class MemberItem(BaseItem):
@@ -114,6 +124,15 @@ class MemberItem(BaseItem):
 
 
 class LookupItem(BaseItem):
+    member_id = UnicodeAttribute()
+
+
+class DirectoryItem(BaseItem):
+    """One membership of a person, filed under their e-mail or their login (``WHO#EMAIL#{e}`` /
+    ``WHO#LOGIN#{sub}``, sort key ``BIZ#{b}``): written in the same transaction as the member (or as the
+    login's link), never deleted (the member item says whether the membership is still active)."""
+
+    business_id = UnicodeAttribute()
     member_id = UnicodeAttribute()
 
 
@@ -185,10 +204,16 @@ class OffboardingItem(BaseItem):
     source = UnicodeAttribute()
     requested_by = UnicodeAttribute()
     reason = UnicodeAttribute()
+    requester_email = UnicodeAttribute(null=True)  # who asked, as they were (the workflow's audit entries)
+    requester_name = UnicodeAttribute(null=True)
     started_at = UTCDateTimeAttribute()
     completed_at = UTCDateTimeAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
     receipt = JSONAttribute(null=True)
+    #: the current attempt (1 for the first run; a re-run of a FAILED offboarding adds one)
+    attempt = NumberAttribute(null=True)
+    #: every attempt: ``{attempt, started_at, requested_by, source, reason, outcome, ended_at, error}``
+    attempts = JSONAttribute(null=True)
 
 
 class AuditItem(BaseItem):
@@ -197,6 +222,8 @@ class AuditItem(BaseItem):
     at = UTCDateTimeAttribute()
     action = UnicodeAttribute()
     actor = UnicodeAttribute()
+    actor_email = UnicodeAttribute(null=True)  # the actor's e-mail and name as they were at the time
+    actor_name = UnicodeAttribute(null=True)
     member_id = UnicodeAttribute(null=True)
     subject = UnicodeAttribute(null=True)
     before = JSONAttribute(null=True)
@@ -214,6 +241,7 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     AccountItem,
     MemberItem,
     LookupItem,
+    DirectoryItem,
     GrantItem,
     InvitationItem,
     OffboardingItem,

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist
 from accessflow.domain.model import GrantStatus, MemberStatus
 from accessflow.domain.roles import Role
 from accessflow.store.models import AccountItem, GrantItem, InvitationItem, MemberItem, OffboardingItem
-from accessflow.store.repository import AuditDraft, ConditionFailed, Context, Tx, _iso, biz_pk
+from accessflow.store.repository import AuditDraft, ConditionFailed, Context, Tx, _actor_identity, _iso, biz_pk
 
 #: TransactWriteItems takes at most 100 items.
 MAX_TX_ITEMS = 100
@@ -59,7 +59,10 @@ def claim_offboarding(
     item = OffboardingItem(
         pk=biz_pk(b), sk=offboard_sk(m), business_id=b, member_id=m, offboarding_id=uuid.uuid4().hex,
         status=IN_PROGRESS, source=source, requested_by=requested_by, reason=reason, started_at=now,
+        attempt=1, attempts=[new_attempt(1, source=source, requested_by=requested_by, reason=reason, now=now)],
     )
+    # who asked, as they are now: the workflow's later audit entries name them the same way
+    item.requester_email, item.requester_name = _actor_identity(b, ctx)
     condition = (OffboardingItem.pk.does_not_exist() if previous_id is None
                  else OffboardingItem.offboarding_id == previous_id)
     tx = Tx(b, ctx, now)
@@ -79,17 +82,85 @@ def set_execution(item: OffboardingItem, execution_arn: str) -> None:
                 condition=OffboardingItem.offboarding_id == item.offboarding_id)
 
 
+def new_attempt(number: int, *, source: str, requested_by: str, reason: str, now: datetime) -> dict[str, Any]:
+    return {"attempt": number, "started_at": _iso(now), "source": source, "requested_by": requested_by,
+            "reason": reason, "outcome": IN_PROGRESS, "ended_at": None, "error": None, "execution_arn": None}
+
+
+def attempts_of(item: OffboardingItem) -> list[dict[str, Any]]:
+    """The record's attempts (a record written before re-runs existed had exactly one)."""
+    if item.attempts:
+        return [dict(a) for a in item.attempts]
+    return [new_attempt(1, source=item.source, requested_by=item.requested_by, reason=item.reason,
+                        now=item.started_at) | {"outcome": item.status, "execution_arn": item.execution_arn}]
+
+
+def current_attempt(item: OffboardingItem) -> int:
+    return int(item.attempt or len(attempts_of(item)))
+
+
+def closed_attempts(item: OffboardingItem, outcome: str, now: datetime, *, error: str | None = None,
+                    execution_arn: str | None = None) -> list[dict[str, Any]]:
+    """The attempts with the current one ended (``outcome`` COMPLETED or FAILED)."""
+    attempts = attempts_of(item)
+    attempts[-1] |= {"outcome": outcome, "ended_at": _iso(now), "error": error,
+                     "execution_arn": execution_arn or attempts[-1].get("execution_arn")}
+    return attempts
+
+
+def _same_attempt(item: OffboardingItem) -> Any:
+    """Condition: the record is still the one read, at the same attempt (IN_PROGRESS)."""
+    condition = (OffboardingItem.offboarding_id == item.offboarding_id) & (OffboardingItem.status == IN_PROGRESS)
+    if item.attempt is None:
+        return condition & OffboardingItem.attempt.does_not_exist()
+    return condition & (OffboardingItem.attempt == int(item.attempt))
+
+
 def mark_failed(item: OffboardingItem, error: str, cause: str, ctx: Context, now: datetime) -> None:
-    """The offboarding could not prove the member's access is gone: keep it visible as FAILED."""
+    """The offboarding could not prove the member's access is gone: keep it visible as FAILED (and
+    the current attempt's outcome), until someone re-runs it."""
+    attempts = closed_attempts(item, FAILED, now, error=error, execution_arn=ctx.execution_arn)
     tx = Tx(item.business_id, ctx, now)
     tx.update("offboarding", item, [OffboardingItem.status.set(FAILED), OffboardingItem.completed_at.set(now),
-                                    OffboardingItem.receipt.set({"error": error, "cause": cause[:2000]})],
-              condition=(OffboardingItem.offboarding_id == item.offboarding_id)
-              & (OffboardingItem.status == IN_PROGRESS))
+                                    OffboardingItem.attempts.set(attempts),
+                                    OffboardingItem.receipt.set({"error": error, "cause": cause[:2000],
+                                                                 "attempts": attempts})],
+              condition=_same_attempt(item))
     tx.audit(AuditDraft("offboarding.failed", member_id=item.member_id, subject=item.offboarding_id,
-                        after={"error": error, "cause": cause[:500]}))
+                        after={"error": error, "cause": cause[:500], "attempt": current_attempt(item)}))
     with contextlib.suppress(ConditionFailed):  # already recorded by an earlier attempt
         tx.commit()
+
+
+def rerun(item: OffboardingItem, *, source: str, requested_by: str, reason: str, ctx: Context,
+          now: datetime) -> OffboardingItem | None:
+    """FAILED → IN_PROGRESS as a new attempt of the SAME offboarding (same id, same start, so the
+    receipt covers every grant revoked by any attempt), audited. Conditional on the record we read
+    (FAILED, at that attempt) and on the member not being REMOVED, so racing re-runs (an HR event and
+    an admin) give one new attempt. None when another request won (re-read it)."""
+    number = current_attempt(item) + 1
+    attempts = [*attempts_of(item), new_attempt(number, source=source, requested_by=requested_by,
+                                                reason=reason, now=now)]
+    condition = (OffboardingItem.offboarding_id == item.offboarding_id) & (OffboardingItem.status == FAILED)
+    condition &= (OffboardingItem.attempt == int(item.attempt) if item.attempt is not None
+                  else OffboardingItem.attempt.does_not_exist())
+    b, m = item.business_id, item.member_id
+    tx = Tx(b, ctx, now)
+    tx.update("offboarding", item, [OffboardingItem.status.set(IN_PROGRESS), OffboardingItem.attempt.set(number),
+                                    OffboardingItem.attempts.set(attempts), OffboardingItem.completed_at.remove(),
+                                    OffboardingItem.receipt.remove()], condition=condition)
+    tx.check("member", MemberItem, biz_pk(b), f"MEMBER#{m}",
+             MemberItem.status.is_in(MemberStatus.OFFBOARDING.value, *OFFBOARDABLE))
+    tx.audit(AuditDraft("offboarding.rerun", member_id=m, subject=item.offboarding_id, reason=reason,
+                        before={"status": FAILED, "attempt": number - 1,
+                                "error": (item.receipt or {}).get("error")},
+                        after={"status": IN_PROGRESS, "attempt": number, "source": source,
+                               "requested_by": requested_by}))
+    try:
+        tx.commit()
+    except ConditionFailed:
+        return None
+    return get_offboarding(b, m)
 
 
 # --- member moves --------------------------------------------------------------------------------
@@ -112,16 +183,17 @@ def mark_offboarding(member: MemberItem, offboarding_id: str, ctx: Context, now:
 
 
 def complete(item: OffboardingItem, receipt: dict[str, Any], ctx: Context, now: datetime) -> None:
-    """OFFBOARDING → REMOVED, the receipt stored and the audit entry, in one transaction."""
+    """OFFBOARDING → REMOVED, the receipt stored (with every attempt) and the audit entry, in one
+    transaction."""
     b, m = item.business_id, item.member_id
     tx = Tx(b, ctx, now)
     tx.update("member", MemberItem(pk=biz_pk(b), sk=f"MEMBER#{m}"),
               [MemberItem.status.set(MemberStatus.REMOVED.value), MemberItem.updated_at.set(now)],
               condition=MemberItem.status == MemberStatus.OFFBOARDING.value)
     tx.update("offboarding", item, [OffboardingItem.status.set(COMPLETED), OffboardingItem.completed_at.set(now),
-                                    OffboardingItem.receipt.set(receipt)],
-              condition=(OffboardingItem.offboarding_id == item.offboarding_id)
-              & (OffboardingItem.status == IN_PROGRESS))
+                                    OffboardingItem.receipt.set(receipt),
+                                    OffboardingItem.attempts.set(receipt.get("attempts") or attempts_of(item))],
+              condition=_same_attempt(item))
     tx.audit(AuditDraft("member.removed", member_id=m, subject=item.offboarding_id,
                         before={"status": MemberStatus.OFFBOARDING.value},
                         after={"status": MemberStatus.REMOVED.value,
@@ -226,4 +298,5 @@ def view(item: OffboardingItem) -> dict[str, Any]:
         "status": item.status, "source": item.source, "requested_by": item.requested_by, "reason": item.reason,
         "started_at": _iso(item.started_at), "completed_at": _iso(item.completed_at),
         "execution_arn": item.execution_arn, "receipt": item.receipt,
+        "attempt": current_attempt(item), "attempts": attempts_of(item),
     }

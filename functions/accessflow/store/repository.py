@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,14 +22,16 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from accessflow.domain.errors import Conflict, DomainError, NotFound
+from accessflow.domain.errors import Conflict, DomainError, NotFound, TransactionConflict
 from accessflow.domain.model import Grant, GrantStatus, InvitationStatus, MemberStatus, check_invitation_move
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.roles import Role
+from accessflow.observability import logger
 from accessflow.store.models import (
     AccountItem,
     AuditItem,
     BusinessItem,
+    DirectoryItem,
     GrantItem,
     InvitationItem,
     LookupItem,
@@ -67,17 +70,78 @@ def account_gsi(business_id: str, account_id: str) -> str:
     return f"BIZ#{business_id}#ACCOUNT#{account_id}"
 
 
+def who_email_pk(email: str) -> str:
+    return f"WHO#EMAIL#{email}"
+
+
+def who_login_pk(sub: str) -> str:
+    return f"WHO#LOGIN#{sub}"
+
+
+def directory_item(pk: str, business_id: str, member_id: str) -> DirectoryItem:
+    """A membership filed under a person's e-mail or login (``GET /me``): saved unconditionally in the
+    transaction that creates the member or links the login (the same item again is a no-op)."""
+    return DirectoryItem(pk=pk, sk=biz_pk(business_id), business_id=business_id, member_id=member_id)
+
+
+ACCOUNT_ACTIVE = "ACTIVE"
+ACCOUNT_RETIRED = "RETIRED"
+
+
+def account_open() -> Condition:
+    """The account exists and is not retired (old items without a status are active)."""
+    return AccountItem.pk.exists() & (AccountItem.status.does_not_exist() | (AccountItem.status == ACCOUNT_ACTIVE))
+
+
+def account_key(business_id: str, account_id: str) -> AccountItem:
+    return AccountItem(pk=biz_pk(business_id), sk=f"ACCOUNT#{account_id}")
+
+
 # --- audit ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Context:
-    """Who acts and under which request or execution; stamped on every audit entry."""
+    """Who acts and under which request or execution; stamped on every audit entry.
+
+    ``actor`` is the stable id (``member:{id}``, ``login:{sub}``, ``system:sweep``, ``hr:workday``);
+    ``actor_email`` and ``actor_name`` are what an auditor reads, as they were at the time. A member
+    actor built without them is resolved from the member item when the entry is written; any other
+    actor without a name is named by its id (``system:sweep``, ``hr:workday``)."""
 
     actor: str
     request_id: str | None = None
     execution_arn: str | None = None
     reason: str | None = None
+    actor_email: str | None = None
+    actor_name: str | None = None
+
+    @classmethod
+    def of_member(cls, member: MemberItem, *, request_id: str | None = None,
+                  execution_arn: str | None = None, reason: str | None = None) -> Context:
+        return cls(actor=f"member:{member.member_id}", request_id=request_id, execution_arn=execution_arn,
+                   reason=reason, actor_email=member.email, actor_name=member.display_name)
+
+
+def actor_member_id(actor: str | None) -> str | None:
+    """The member id inside an actor string (``member:{id}``, ``api:member:{id}``), or None."""
+    if not actor or "member:" not in actor:
+        return None
+    return actor.rsplit("member:", 1)[1] or None
+
+
+def _actor_identity(business_id: str, ctx: Context) -> tuple[str | None, str | None]:
+    if ctx.actor_name or ctx.actor_email:
+        return ctx.actor_email, ctx.actor_name
+    member_id = actor_member_id(ctx.actor)
+    if member_id:
+        member = get_member(business_id, member_id)
+        if member is not None:
+            return member.email, member.display_name
+        return None, None
+    if ctx.actor.startswith("login:"):
+        return None, None
+    return None, ctx.actor
 
 
 @dataclass
@@ -92,6 +156,7 @@ class AuditDraft:
 
 def audit_item(business_id: str, draft: AuditDraft, ctx: Context, at: datetime) -> AuditItem:
     entry_id = f"{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{next(_seq):08d}{uuid.uuid4().hex[:8]}"
+    actor_email, actor_name = _actor_identity(business_id, ctx)
     item = AuditItem(
         pk=audit_pk(business_id),
         sk=entry_id,
@@ -100,6 +165,8 @@ def audit_item(business_id: str, draft: AuditDraft, ctx: Context, at: datetime) 
         at=at,
         action=draft.action,
         actor=ctx.actor,
+        actor_email=actor_email,
+        actor_name=actor_name,
         member_id=draft.member_id,
         subject=draft.subject,
         before=draft.before,
@@ -168,18 +235,81 @@ class Tx:
                         model, pk, sk = target
                         tx.condition_check(model, pk, sk, condition=condition)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            # PynamoDB sends condition checks first, then puts, then updates (not in the order they
-            # were added): the reasons follow that order.
-            sent = sorted(self.ops, key=lambda op: _SEND_ORDER[op[0]])
-            failed = [
-                sent[i][1]
-                for i, reason in enumerate(reasons)
-                if reason is not None and reason.code == "ConditionalCheckFailed"
-            ]
-            if failed:
-                raise ConditionFailed(failed) from exc
-            raise
+            raise self._explain(exc) from exc
+
+    def _explain(self, exc: TransactWriteError) -> Exception:
+        """Log why DynamoDB cancelled the transaction — per cancelled item: its label, model, key
+        prefixes, operation, code and the condition's shape (attribute names, never values: a condition
+        may compare a token hash) — and map it to a named error: ``ConditionFailed`` (a labelled
+        condition did not hold; callers decide), ``TransactionConflict`` (passes: retried by the state
+        machines, 503 in the API) or ``TransactionFailed`` (no retry helps)."""
+        reasons = list(exc.cancellation_reasons or [])
+        # PynamoDB sends condition checks first, then puts, then updates (not in the order they were
+        # added): the reasons follow that order.
+        sent = sorted(self.ops, key=lambda op: _SEND_ORDER[op[0]])
+        cancelled = [(sent[i], reason) for i, reason in enumerate(reasons)
+                     if i < len(sent) and reason is not None and reason.code not in (None, "None")]
+        codes = {reason.code for _, reason in cancelled} or {str(exc.cause_response_code or "Unknown")}
+        failed = [op[1] for op, reason in cancelled if reason.code == "ConditionalCheckFailed"]
+        error: Exception
+        if failed:
+            error = ConditionFailed(failed)
+        elif codes & _PASSING_CODES:
+            error = TransactionConflict("Another change to the same data was in progress; try again.",
+                                        reasons=sorted(codes))
+        else:
+            from accessflow.domain.errors import TransactionFailed
+
+            error = TransactionFailed(f"transaction cancelled: {', '.join(sorted(codes))}")
+        logger.warning("transaction cancelled", extra={"transaction": {
+            "outcome": type(error).__name__, "business_id": self.business_id, "actor": self.ctx.actor,
+            "request_id": self.ctx.request_id, "execution_arn": self.ctx.execution_arn, "items": len(self.ops),
+            "error_code": exc.cause_response_code,
+            "cancelled": [_describe(op, reason.code, reason.message) for op, reason in cancelled],
+        }})
+        return error
+
+
+#: Cancellation codes that pass by themselves (DynamoDB's docs: a conflicting transaction or request
+#: on an item, throttling); the others (ValidationError, ItemCollectionSizeLimitExceeded...) do not.
+_PASSING_CODES = frozenset({
+    "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded",
+    "TransactionConflictException", "TransactionInProgressException", "ThrottlingException",
+})
+
+
+def _key_prefix(value: Any) -> str:
+    """``BIZ#b-1`` → ``BIZ#``; ``GRANT#m#a`` → ``GRANT#``; ``META`` → ``META`` (the item's type, no ids)."""
+    text = str(value or "")
+    return text.split("#", 1)[0] + "#" if "#" in text else text
+
+
+def _condition_shape(condition: Condition | None) -> str | None:
+    """The condition with attribute names and value placeholders (``status = :0``): what was
+    required, never the value it was compared with."""
+    if condition is None:
+        return None
+    names: dict[str, str] = {}
+    text = condition.serialize(names, {})
+    by_placeholder = {placeholder: name for name, placeholder in names.items()}
+    return re.sub(r"#\d+", lambda m: by_placeholder.get(m.group(0), m.group(0)), text)
+
+
+def _describe(op: tuple[str, str, Any, Any, Any], code: str, message: str | None) -> dict[str, Any]:
+    kind, label, target, condition, _ = op
+    if kind == "check":
+        model, pk, sk = target
+        model_name = model.__name__
+    else:
+        model_name, pk, sk = type(target).__name__, getattr(target, "pk", None), getattr(target, "sk", None)
+    return {"item": label, "type": model_name, "key": f"{_key_prefix(pk)}/{_key_prefix(sk)}", "operation": kind,
+            "code": code, "condition": _condition_shape(condition),
+            "message": _scrub(message) if code != "ConditionalCheckFailed" else "condition not met"}
+
+
+def _scrub(message: str | None) -> str:
+    """A cancellation message may quote values: anything token-like (32+ URL-safe characters) goes."""
+    return re.sub(r"[A-Za-z0-9_\-]{32,}", "[redacted]", message or "")[:200]
 
 
 class ConditionFailed(Exception):
@@ -204,8 +334,14 @@ def policy_of(business: BusinessItem) -> BusinessPolicy:
     return BusinessPolicy.model_validate(business.policy or {})
 
 
-def get_accounts(business_id: str) -> list[AccountItem]:
-    return list(AccountItem.query(biz_pk(business_id), AccountItem.sk.startswith("ACCOUNT#")))
+def get_accounts(business_id: str, *, include_retired: bool = False) -> list[AccountItem]:
+    """The business's accounts, by id; retired ones only when asked for."""
+    items = AccountItem.query(biz_pk(business_id), AccountItem.sk.startswith("ACCOUNT#"), consistent_read=True)
+    return [a for a in items if include_retired or not is_retired(a)]
+
+
+def is_retired(account: AccountItem) -> bool:
+    return account.status == ACCOUNT_RETIRED
 
 
 def get_account(business_id: str, account_id: str) -> AccountItem | None:
@@ -215,7 +351,7 @@ def get_account(business_id: str, account_id: str) -> AccountItem | None:
         return None
 
 
-def put_business(
+def create_business(
     business_id: str,
     name: str,
     policy: BusinessPolicy,
@@ -223,8 +359,8 @@ def put_business(
     ctx: Context,
     now: datetime,
 ) -> None:
-    """Create or update a business and its accounts (id, name, platform). Admin counters of existing
-    accounts are kept."""
+    """A new business and its accounts (id, name, platform), with one audit entry. Conflict if the
+    business exists (``usecases.business.bootstrap`` reads first and changes only what differs)."""
     tx = Tx(business_id, ctx, now)
     tx.save(
         "business",
@@ -232,20 +368,39 @@ def put_business(
             pk=biz_pk(business_id), sk="META", business_id=business_id, name=name,
             policy=policy.model_dump(), created_at=now,
         ),
+        condition=BusinessItem.pk.does_not_exist(),
     )
     for account_id, account_name, platform in accounts:
-        existing = get_account(business_id, account_id)
         tx.save(
-            "account",
+            f"account:{account_id}",
             AccountItem(
                 pk=biz_pk(business_id), sk=f"ACCOUNT#{account_id}", business_id=business_id,
-                account_id=account_id, name=account_name, platform=platform,
-                admin_count=existing.admin_count if existing else 0,
+                account_id=account_id, name=account_name, platform=platform, admin_count=0,
+                status=ACCOUNT_ACTIVE, version=0, created_at=now, updated_at=now,
             ),
+            condition=AccountItem.pk.does_not_exist(),
         )
     tx.audit(AuditDraft("business.configured", subject=business_id,
                         after={"name": name, "policy": policy.model_dump(),
                                "accounts": [a[0] for a in accounts]}))
+    try:
+        tx.commit()
+    except ConditionFailed as exc:
+        raise Conflict(f"Business {business_id} was created concurrently.") from exc
+
+
+def update_business(business: BusinessItem, *, name: str, policy: BusinessPolicy | None, ctx: Context,
+                    now: datetime) -> None:
+    """Rename the business and/or replace its policy (an operator's re-run of bootstrap)."""
+    tx = Tx(business.business_id, ctx, now)
+    actions: list[Any] = [BusinessItem.name.set(name)]
+    before: dict[str, Any] = {"name": business.name}
+    after: dict[str, Any] = {"name": name}
+    if policy is not None:
+        actions.append(BusinessItem.policy.set(policy.model_dump()))
+        before["policy"], after["policy"] = dict(business.policy or {}), policy.model_dump()
+    tx.update("business", business, actions, condition=BusinessItem.pk.exists())
+    tx.audit(AuditDraft("business.configured", subject=business.business_id, before=before, after=after))
     tx.commit()
 
 
@@ -301,6 +456,7 @@ def link_login(member: MemberItem, sub: str, ctx: Context, now: datetime) -> Non
             condition=LookupItem.pk.does_not_exist())
     tx.update("member", member, [MemberItem.login_sub.set(sub), MemberItem.updated_at.set(now)],
               condition=MemberItem.login_sub.does_not_exist())
+    tx.save("who-login", directory_item(who_login_pk(sub), member.business_id, member.member_id))
     tx.audit(AuditDraft("member.login_linked", member_id=member.member_id, after={"login_sub": sub}))
     tx.commit()
 
@@ -319,11 +475,12 @@ def create_admin_member(
     tx.save("member", member, condition=MemberItem.pk.does_not_exist())
     tx.save("email", LookupItem(pk=biz_pk(business_id), sk=email_sk(email), member_id=member_id),
             condition=LookupItem.pk.does_not_exist())
+    tx.save("who-email", directory_item(who_email_pk(email), business_id, member_id))
     for account_id in account_ids:
         tx.save("grant", _grant_item(business_id, member_id, Grant(account_id=account_id, role=Role.ADMIN),
                                      now, invited_by=ctx.actor, confirmed_by=ctx.actor, invitation_id=None))
-        tx.update("account", AccountItem(pk=biz_pk(business_id), sk=f"ACCOUNT#{account_id}"),
-                  [AccountItem.admin_count.add(1)], condition=AccountItem.pk.exists())
+        tx.update("account", account_key(business_id, account_id),
+                  [AccountItem.admin_count.add(1), AccountItem.version.add(1)], condition=account_open())
     tx.audit(AuditDraft("member.bootstrapped", member_id=member_id,
                         after={"email": email, "grants": {a: Role.ADMIN.value for a in account_ids}}))
     try:
@@ -442,9 +599,9 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
     existing = member_by_email(b, new.email)
     tx = Tx(b, ctx, now)
     tx.check("business", BusinessItem, biz_pk(b), "META", BusinessItem.pk.exists())
-    for grant in new.grants:
-        tx.check(f"account:{grant.account_id}", AccountItem, biz_pk(b), f"ACCOUNT#{grant.account_id}",
-                 AccountItem.pk.exists())
+    for grant in new.grants:  # the account must be open; naming it bumps its version (see retire_account)
+        tx.update(f"account:{grant.account_id}", account_key(b, grant.account_id), [AccountItem.version.add(1)],
+                  condition=account_open())
     member_before: dict[str, Any] | None = None
     member_after: dict[str, Any] = {"status": MemberStatus.INVITED.value}
     if existing is None:
@@ -478,6 +635,8 @@ def create_invitation(new: NewInvitation, ctx: Context, now: datetime) -> Invita
                 MemberItem.updated_at.set(now)],
                 condition=MemberItem.status.is_in(MemberStatus.REMOVED.value, MemberStatus.NEVER_JOINED.value))
             member_before = {"status": existing.status}
+    # (again, for a member filed before the directory existed: the same item is a no-op)
+    tx.save("who-email", directory_item(who_email_pk(new.email), b, member_id))
     invitation = InvitationItem(
         pk=biz_pk(b), sk=f"INV#{new.invitation_id}", business_id=b, invitation_id=new.invitation_id,
         member_id=member_id, email=new.email, display_name=new.display_name,
@@ -522,6 +681,12 @@ def _creation_error(exc: ConditionFailed, new: NewInvitation) -> DomainError:
     if "business" in exc.labels:
         return UnknownBusiness(f"Business {new.business_id} does not exist.")
     missing = [label.split(":", 1)[1] for label in exc.labels if label.startswith("account:")]
+    retired = [a for a in missing if (acc := get_account(new.business_id, a)) is not None and is_retired(acc)]
+    if retired:
+        from accessflow.domain.errors import AccountRetired
+
+        return AccountRetired(f"Account(s) {', '.join(retired)} are retired; nobody can be invited to them.",
+                              accounts=retired)
     if missing:
         return UnknownAccount(f"Unknown account(s) in business {new.business_id}: {', '.join(missing)}.",
                               accounts=missing)
@@ -631,6 +796,7 @@ def accept_invitation(inv: InvitationItem, token_hash: str, sub: str, ctx: Conte
                  & (MemberItem.login_sub.does_not_exist() | (MemberItem.login_sub == sub))))
     tx.save("login", LookupItem(pk=biz_pk(b), sk=login_sk(sub), member_id=inv.member_id),
             condition=LookupItem.pk.does_not_exist() | (LookupItem.member_id == inv.member_id))
+    tx.save("who-login", directory_item(who_login_pk(sub), b, inv.member_id))
     tx.audit(AuditDraft("invitation.accepted", member_id=inv.member_id, subject=inv.invitation_id,
                         before={"status": InvitationStatus.PENDING.value},
                         after={"status": InvitationStatus.ACCEPTED.value, "login_sub": sub}))
@@ -663,11 +829,13 @@ def confirm_invitation(
                            invitation_id=inv.invitation_id)
         tx.save(f"grant:{grant.account_id}", item,
                 condition=GrantItem.pk.does_not_exist() | (GrantItem.status == GrantStatus.REVOKED.value))
+        account = account_key(b, grant.account_id)
         if grant.role is Role.ADMIN:
-            account = AccountItem(pk=biz_pk(b), sk=f"ACCOUNT#{grant.account_id}")
-            tx.update(f"admins:{grant.account_id}", account, [AccountItem.admin_count.add(1)],
-                      condition=AccountItem.pk.exists()
-                      & (AccountItem.admin_count < policy.max_admins_per_account))
+            tx.update(f"admins:{grant.account_id}", account,
+                      [AccountItem.admin_count.add(1), AccountItem.version.add(1)],
+                      condition=account_open() & (AccountItem.admin_count < policy.max_admins_per_account))
+        else:  # a new holder: bumps the version a retirement conditions on
+            tx.update(f"account:{grant.account_id}", account, [AccountItem.version.add(1)], condition=account_open())
     # One entry for the whole change: the grants that went live and the member's activation are its
     # effects, listed in it (one user-visible change, one audit entry).
     tx.audit(AuditDraft("invitation.confirmed", member_id=inv.member_id, subject=inv.invitation_id,

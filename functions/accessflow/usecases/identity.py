@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 
+from accessflow.domain import rules
 from accessflow.domain.errors import NotFound
 from accessflow.domain.model import MemberStatus
+from accessflow.domain.roles import Role
 from accessflow.domain.tokens import normalise_email
 from accessflow.store import repository as store
 from accessflow.store.models import MemberItem
@@ -30,3 +32,15 @@ def active_member(business_id: str, caller: Caller, *, request_id: str | None, n
     if member is None or member.status != MemberStatus.ACTIVE.value:
         raise NotFound(f"Business {business_id} not found.")
     return member
+
+
+def require_admin_mfa(member: MemberItem, caller: Caller) -> None:
+    """The business's ``require_mfa_for_admins``: an admin (Admin of any account) whose login did not
+    use MFA is refused. One read of the business when the policy is off; the roles only when on."""
+    if rules.used_mfa(caller.amr):
+        return
+    business = store.get_business(member.business_id)
+    if business is None or not store.policy_of(business).require_mfa_for_admins:
+        return
+    is_admin = Role.ADMIN in store.roles_of(member.business_id, member.member_id).values()
+    rules.check_admin_mfa(store.policy_of(business), is_admin=is_admin, amr=caller.amr)

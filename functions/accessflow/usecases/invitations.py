@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from accessflow.adapters.mailer import Mailer
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import rules
-from accessflow.domain.errors import Conflict, InvalidInput, NotFound, UnknownBusiness
+from accessflow.domain.errors import AccountRetired, Conflict, InvalidInput, NotFound, UnknownBusiness
 from accessflow.domain.model import InvitationStatus
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.store import repository as store
@@ -123,10 +123,12 @@ def start(inv: InvitationItem, *, workflow: Workflow, state_machine_arn: str) ->
     })
 
 
-def change_policy(business_id: str, changes: dict[str, Any], *, ctx: store.Context, now: datetime) -> BusinessPolicy:
+def change_policy(business_id: str, changes: dict[str, Any], *, ctx: store.Context, now: datetime,
+                  amr: tuple[str, ...] = ()) -> BusinessPolicy:
     """Change some of the business's policy knobs (e.g. the invitation lifetime, 1-30 days). Applies
     to invitations sent (or resent) from now on; a pending invitation keeps the expiry its e-mail
-    announced."""
+    announced. Turning ``require_mfa_for_admins`` on needs the caller's own login (``amr``) to have
+    used MFA, so nobody locks themselves out."""
     business = store.get_business(business_id)
     if business is None:
         raise UnknownBusiness(f"Business {business_id} does not exist.")
@@ -136,6 +138,18 @@ def change_policy(business_id: str, changes: dict[str, Any], *, ctx: store.Conte
     except ValidationError as exc:
         issues = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
         raise InvalidInput("; ".join(f"{i['where']}: {i['problem']}" for i in issues), errors=issues) from exc
+    rules.check_policy_change(current, policy, amr=amr)
     if policy != current:
         store.update_policy(business, policy, ctx, now)
     return policy
+
+
+def refuse_retired(business_id: str, account_ids: list[str]) -> None:
+    """Nobody is invited to a retired account: said plainly (409 ``account-retired`` naming them)
+    rather than as the 403 its lack of Admins would otherwise give. The invitation's transaction
+    enforces the same rule against a retirement that lands meanwhile."""
+    retired = sorted({a for a in account_ids
+                      if (account := store.get_account(business_id, a)) is not None and store.is_retired(account)})
+    if retired:
+        raise AccountRetired(f"Account(s) {', '.join(retired)} are retired; nobody can be invited to them.",
+                             accounts=retired)

@@ -8,11 +8,13 @@ Admin on at least one of its accounts (:func:`~accessflow.domain.rules.require_a
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from accessflow.domain import rules
-from accessflow.domain.errors import AdminLimitReached, Conflict, LastAdmin, NotFound
+from accessflow.domain.errors import AccountRetired, AdminLimitReached, Conflict, LastAdmin, NotFound
 from accessflow.domain.model import GrantStatus, MemberStatus
 from accessflow.domain.roles import Role
 from accessflow.store import members as grants_store
@@ -22,7 +24,39 @@ from accessflow.store.models import GrantItem, MemberItem
 REVIEW_COLUMNS = (
     "member_id", "email", "display_name", "member_status", "account_id", "role", "invited_by", "confirmed_by",
     "last_change_at", "last_change_by", "last_change_action",
+    # appended (older spreadsheets keep their columns): who, by name and e-mail
+    "invited_by_name", "invited_by_email", "confirmed_by_name", "confirmed_by_email", "last_change_by_name",
+    "last_change_by_email",
 )
+
+
+_BARE_MEMBER_ID = re.compile(r"[0-9a-f]{32}")  # confirmations record the confirming member's bare id
+
+
+class People:
+    """Names actors for people: ``member:{id}`` → that member's e-mail and display name (members are
+    never deleted, so a former member is still named); any other actor (``system:auto-confirm``,
+    ``hr:workday``, ``operator``) is its own name with no e-mail."""
+
+    def __init__(self, business_id: str, known: Iterable[MemberItem] = ()) -> None:
+        self.business_id = business_id
+        self.by_id: dict[str, MemberItem | None] = {m.member_id: m for m in known}
+
+    def __call__(self, actor: str | None) -> tuple[str | None, str | None]:
+        """(e-mail, name) of an actor."""
+        if not actor:
+            return None, None
+        member_id = store.actor_member_id(actor) or (actor if _BARE_MEMBER_ID.fullmatch(actor) else None)
+        if member_id is None:
+            return None, actor
+        if member_id not in self.by_id:
+            self.by_id[member_id] = store.get_member(self.business_id, member_id)
+        member = self.by_id[member_id]
+        return (member.email, member.display_name) if member else (None, actor)
+
+    def fields(self, prefix: str, actor: str | None) -> dict[str, str | None]:
+        email, name = self(actor)
+        return {f"{prefix}_email": email, f"{prefix}_name": name}
 
 
 def require_reader(business_id: str, me: MemberItem) -> None:
@@ -33,17 +67,20 @@ def _iso(value: datetime | None) -> str | None:
     return store._iso(value)
 
 
-def grant_view(grant: GrantItem) -> dict[str, Any]:
+def grant_view(grant: GrantItem, people: People) -> dict[str, Any]:
     return {"account_id": grant.account_id, "role": grant.role, "invited_by": grant.invited_by,
-            "confirmed_by": grant.confirmed_by, "updated_at": _iso(grant.updated_at)}
+            **people.fields("invited_by", grant.invited_by), "confirmed_by": grant.confirmed_by,
+            **people.fields("confirmed_by", grant.confirmed_by), "updated_at": _iso(grant.updated_at)}
 
 
-def member_view(member: MemberItem, grants: list[GrantItem]) -> dict[str, Any]:
+def member_view(member: MemberItem, grants: list[GrantItem], people: People | None = None) -> dict[str, Any]:
+    people = people or People(member.business_id, [member])
     return {
         "member_id": member.member_id, "email": member.email, "display_name": member.display_name,
         "status": member.status, "employee_id": member.employee_id, "invited_by": member.invited_by,
+        **people.fields("invited_by", member.invited_by),
         "created_at": _iso(member.created_at), "updated_at": _iso(member.updated_at),
-        "grants": [grant_view(g) for g in sorted(grants, key=lambda g: g.account_id)],
+        "grants": [grant_view(g, people) for g in sorted(grants, key=lambda g: g.account_id)],
     }
 
 
@@ -57,8 +94,9 @@ def _members_and_grants(business_id: str) -> list[tuple[MemberItem, list[GrantIt
 
 
 def list_members(business_id: str, *, status: MemberStatus | None = None) -> list[dict[str, Any]]:
-    return [member_view(m, g) for m, g in _members_and_grants(business_id)
-            if status is None or m.status == status.value]
+    pairs = _members_and_grants(business_id)
+    people = People(business_id, [m for m, _ in pairs])
+    return [member_view(m, g, people) for m, g in pairs if status is None or m.status == status.value]
 
 
 def _target(business_id: str, member_id: str) -> MemberItem:
@@ -79,8 +117,12 @@ def set_grant(
     Admin counter and the audit entry. Setting the role a member already holds changes nothing and
     writes nothing."""
     rules.require_admin_of(store.roles_of(business_id, me.member_id), [account_id])
-    if store.get_account(business_id, account_id) is None:
+    account = store.get_account(business_id, account_id)
+    if account is None:
         raise NotFound(f"Account {account_id} not found.")
+    if role is not None and store.is_retired(account):
+        raise AccountRetired(f"Account {account_id} is retired; nobody can be given a role on it.",
+                             account_id=account_id)
     target = _target(business_id, member_id)
     current = grants_store.get_grant(business_id, member_id, account_id)
     before = Role(current.role) if current else None
@@ -109,6 +151,8 @@ def _change_error(exc: store.ConditionFailed, account_id: str, delta: int, max_a
                                      "allows.", account_id=account_id)
         return LastAdmin(f"This is the last Admin of account {account_id}; promote someone else first.",
                          account_id=account_id)
+    if grants_store.ACCOUNT_LABEL in exc.labels:
+        return AccountRetired(f"Account {account_id} was retired meanwhile.", account_id=account_id)
     if grants_store.MEMBER_LABEL in exc.labels:
         return Conflict("The member is no longer active.")
     return Conflict("The grant was changed concurrently; read it again and retry.")
@@ -121,13 +165,11 @@ def access_review(business_id: str) -> list[dict[str, Any]]:
     """Every member, one row per active grant (a member with no active grant gets one row with no
     account), with who invited and who confirmed, and the last change; actors shown by e-mail."""
     pairs = _members_and_grants(business_id)
-    emails = {m.member_id: m.email for m, _ in pairs}
+    people = People(business_id, [m for m, _ in pairs])
 
     def who(actor: str | None) -> str | None:
-        if actor is None:
-            return None
-        member_id = actor.split(":", 1)[1] if actor.startswith("member:") else actor
-        return emails.get(member_id, actor)
+        """The actor's e-mail when a member (the historical column), else the actor as recorded."""
+        return people(actor)[0] or actor
 
     rows: list[dict[str, Any]] = []
     for member, grants in pairs:
@@ -136,12 +178,15 @@ def access_review(business_id: str) -> list[dict[str, Any]]:
         if not grants:
             rows.append(base | dict.fromkeys(REVIEW_COLUMNS[4:]) | {"last_change_at": _iso(member.updated_at)})
         for g in sorted(grants, key=lambda g: g.account_id):
+            changed_by = g.updated_by or g.confirmed_by
             rows.append(base | {
                 "account_id": g.account_id, "role": g.role, "invited_by": who(g.invited_by),
                 "confirmed_by": who(g.confirmed_by), "last_change_at": _iso(g.updated_at),
-                "last_change_by": who(g.updated_by or g.confirmed_by),
+                "last_change_by": who(changed_by),
                 "last_change_action": g.last_action or ("invitation.confirmed" if g.invitation_id
                                                         else "member.bootstrapped"),
+                **people.fields("invited_by", g.invited_by), **people.fields("confirmed_by", g.confirmed_by),
+                **people.fields("last_change_by", changed_by),
             })
     return rows
 

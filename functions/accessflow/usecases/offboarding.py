@@ -32,14 +32,18 @@ class Requester:
     source: str  # "hr" | "api"
     requested_by: str
     reason: str
+    email: str | None = None  # the requesting member's e-mail and name (API), for the audit trail
+    name: str | None = None
 
     @property
     def actor(self) -> str:
         return self.requested_by if self.source == "api" else f"{self.source}:{self.requested_by}"
 
 
-def execution_name(offboarding_id: str) -> str:
-    return f"off-{offboarding_id}"
+def execution_name(offboarding_id: str, attempt: int = 1) -> str:
+    """One execution per attempt (Step Functions never reuses a name): ``off-{id}``, then
+    ``off-{id}-2``, ``off-{id}-3``... for re-runs."""
+    return f"off-{offboarding_id}" if attempt <= 1 else f"off-{offboarding_id}-{attempt}"
 
 
 def resolve_member(
@@ -94,11 +98,20 @@ def start(
 ) -> OffboardingItem:
     """Start the member's offboarding, or return the one already under way (or done): one
     offboarding per membership however many requests race. The execution is named after the
-    offboarding record, so starting it again (a retry after a crash) starts nothing new."""
-    ctx = store.Context(actor=requester.actor, request_id=request_id, reason=requester.reason)
+    offboarding record and its attempt, so starting it again (a retry after a crash) starts nothing
+    new. A FAILED offboarding is resumed: a new attempt of the same offboarding (see :func:`rerun`)."""
+    ctx = store.Context(actor=requester.actor, request_id=request_id, reason=requester.reason,
+                        actor_email=requester.email, actor_name=requester.name)
     for _ in range(3):
         existing = off_store.get_offboarding(member.business_id, member.member_id)
-        if existing is not None and (
+        if existing is not None and existing.status == off_store.FAILED:
+            resumed = off_store.rerun(existing, source=requester.source, requested_by=requester.requested_by,
+                                      reason=requester.reason, ctx=ctx, now=now)
+            if resumed is None:  # another request resumed it first, or the member moved: look again
+                member = require_member(member.business_id, member.member_id)
+                continue
+            item = resumed
+        elif existing is not None and (
             existing.status != off_store.COMPLETED
             or member.status in (MemberStatus.OFFBOARDING.value, MemberStatus.REMOVED.value)
         ):
@@ -117,14 +130,34 @@ def start(
                 continue
             item = claimed
         if item.status == off_store.IN_PROGRESS:
-            arn = workflow.start(state_machine_arn, execution_name(item.offboarding_id), {
-                "business_id": item.business_id, "member_id": item.member_id,
-                "offboarding_id": item.offboarding_id})
-            if item.execution_arn != arn:
-                off_store.set_execution(item, arn)
-                item.execution_arn = arn
+            _run(item, workflow, state_machine_arn)
         return item
     raise Conflict("The member changed while the offboarding was being requested; try again.")
+
+
+def _run(item: OffboardingItem, workflow: Workflow, state_machine_arn: str) -> None:
+    """Start (or find, by its name) the execution of the record's current attempt."""
+    arn = workflow.start(state_machine_arn, execution_name(item.offboarding_id, off_store.current_attempt(item)), {
+        "business_id": item.business_id, "member_id": item.member_id, "offboarding_id": item.offboarding_id})
+    if item.execution_arn != arn:
+        off_store.set_execution(item, arn)
+        item.execution_arn = arn
+
+
+def rerun(member: MemberItem, requester: Requester, *, workflow: Workflow, state_machine_arn: str, now: datetime,
+          request_id: str | None = None) -> OffboardingItem:
+    """An admin resumes the member's FAILED offboarding once its cause is fixed: the same offboarding
+    (id, start, receipt), a new attempt recorded on it, a new execution. The steps re-read what is
+    left, so grants an earlier attempt revoked are not revoked (or counted, or audited) twice.
+    Asking again while the new attempt runs answers with it (idempotent); a COMPLETED offboarding
+    has nothing to re-run (409)."""
+    item = off_store.get_offboarding(member.business_id, member.member_id)
+    if item is None:
+        raise NotFound(f"Member {member.member_id} has no offboarding to re-run.")
+    if item.status == off_store.COMPLETED:
+        raise Conflict("This offboarding completed; there is nothing to re-run.", offboarding_status=item.status)
+    return start(member, requester, workflow=workflow, state_machine_arn=state_machine_arn, now=now,
+                 request_id=request_id)
 
 
 def reject_request(business_id: str, reason: str, payload: dict[str, Any], *, events: EventPublisher,
@@ -148,8 +181,11 @@ def _record(business_id: str, member_id: str, offboarding_id: str) -> Offboardin
 
 
 def task_context(item: OffboardingItem, execution_arn: str | None) -> store.Context:
+    """The workflow acts for whoever asked: their id, and their e-mail and name as recorded when they
+    asked (``claim_offboarding``)."""
     requester = Requester(item.source, item.requested_by, item.reason)
-    return store.Context(actor=requester.actor, execution_arn=execution_arn, reason=item.reason)
+    return store.Context(actor=requester.actor, execution_arn=execution_arn, reason=item.reason,
+                         actor_email=item.requester_email, actor_name=item.requester_name)
 
 
 def mark(business_id: str, member_id: str, offboarding_id: str, *, execution_arn: str | None,
@@ -273,6 +309,7 @@ def finalize(business_id: str, member_id: str, offboarding_id: str, invitations:
         "orphaned_accounts": sorted(a for a in admin_accounts if counts.get(a, 0) <= 0),
         "source": item.source, "requested_by": item.requested_by, "reason": item.reason,
         "started_at": store._iso(item.started_at), "completed_at": store._iso(now), "execution_arn": execution_arn,
+        "attempts": off_store.closed_attempts(item, off_store.COMPLETED, now, execution_arn=execution_arn),
     }
     off_store.complete(item, receipt, task_context(item, execution_arn), now)
     return {"receipt": receipt}

@@ -13,9 +13,11 @@ from accessflow.adapters.mailer import DeliveryFailed, Mailer
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import rules
 from accessflow.domain.errors import (
+    AccountRetired,
     AdminLimitReached,
     AlreadyUsed,
     Conflict,
+    DomainError,
     Gone,
     InvalidInput,
     LoginAlreadyLinked,
@@ -23,6 +25,7 @@ from accessflow.domain.errors import (
     UnknownBusiness,
 )
 from accessflow.domain.model import Grant, InvitationStatus, validate_grants
+from accessflow.domain.roles import describe
 from accessflow.domain.tokens import hash_token, mint_token, normalise_email
 from accessflow.store import repository as store
 from accessflow.store.models import InvitationItem
@@ -52,6 +55,8 @@ class Caller:
     sub: str
     email: str | None
     email_verified: bool
+    #: authentication methods of the login (OIDC ``amr``), e.g. ``("pwd", "mfa")``
+    amr: tuple[str, ...] = ()
 
 
 def invitation_id_for(business_id: str, idempotency_key: str) -> str:
@@ -182,20 +187,63 @@ def _invitation(business_id: str, invitation_id: str) -> InvitationItem:
     return inv
 
 
-def preview(token: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class OfferedGrant:
+    account_id: str
+    account_name: str
+    platform: str
+    role: str
+    may: str  # one plain line of what the role may do (domain.roles.describe)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the accept page shows about one invitation (to whoever holds its link)."""
+
+    business: str
+    email: str
+    display_name: str
+    status: str
+    expires_at: datetime
+    inviter: str
+    grants: list[OfferedGrant]
+    needs_confirmation: bool
+    refusal: DomainError | None  # why nobody can accept it any more (used, expired, revoked), if so
+
+
+def preview(token: str, now: datetime) -> Preview:
     """What the accept page shows. Reading never consumes the link (mail scanners open links)."""
     inv = store.invitation_by_token_hash(hash_token(token))
     if inv is None:
         raise NotFound("This invitation link is not valid.")
     business = store.get_business(inv.business_id)
-    return {
-        "business": business.name if business else inv.business_id,
-        "email": inv.email,
-        "display_name": inv.display_name,
-        "grants": inv.grants,
-        "status": inv.status,
-        "expires_at": store._iso(inv.expires_at),
-    }
+    accounts = {a.account_id: a for a in store.get_accounts(inv.business_id)}
+    grants = []
+    for grant in store.grants_from_json(inv.grants):
+        account = accounts.get(grant.account_id)
+        grants.append(OfferedGrant(grant.account_id, account.name if account else grant.account_id,
+                                   account.platform if account else "", grant.role.value, describe(grant.role)))
+    refusal: DomainError | None = None
+    try:
+        rules.check_open(status=InvitationStatus(inv.status), expires_at=inv.expires_at, now=now)
+    except DomainError as error:
+        refusal = error
+    return Preview(business=business.name if business else inv.business_id, email=inv.email,
+                   display_name=inv.display_name, status=inv.status, expires_at=inv.expires_at,
+                   inviter=_inviter_name(inv), grants=grants, needs_confirmation=bool(inv.needs_confirmation),
+                   refusal=refusal)
+
+
+def _inviter_name(inv: InvitationItem) -> str:
+    """Who invited, by name: the admin's display name, or the HR system that asked."""
+    kind, _, member_id = inv.requested_by.partition(":")
+    if kind == "member" and member_id:
+        member = store.get_member(inv.business_id, member_id)
+        if member is not None:
+            return member.display_name
+    if inv.source == "hr":
+        return f"your HR system ({inv.requested_by})"
+    return inv.inviter_email or "an administrator"
 
 
 def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context, now: datetime) -> dict[str, Any]:
@@ -211,6 +259,8 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
     linked = store.member_by_login(inv.business_id, caller.sub)
     if linked is not None and linked.member_id != inv.member_id:
         raise LoginAlreadyLinked("Your login is already linked to another member of this business.")
+    if not ctx.actor_name:  # the login's token carries no name: the invitee is who the invitation names
+        ctx = dataclasses.replace(ctx, actor_name=inv.display_name, actor_email=ctx.actor_email or inv.email)
     try:
         store.accept_invitation(inv, token_hash, caller.sub, ctx, now)
     except store.ConditionFailed as exc:
@@ -264,6 +314,12 @@ def confirm(
     try:
         store.confirm_invitation(inv, final, confirmer_member_id, policy, ctx, now)
     except store.ConditionFailed as exc:
+        named = [label.split(":", 1)[1] for label in exc.labels if label.startswith(("admins:", "account:"))]
+        retired = [a for a in named if (acc := store.get_account(business_id, a)) is None or store.is_retired(acc)]
+        if retired:
+            raise AccountRetired(f"Account(s) {', '.join(retired)} were retired; the invitation cannot be "
+                                 "confirmed on them (narrow it to the other accounts, or reject it).",
+                                 accounts=retired) from exc
         full = [label.split(":", 1)[1] for label in exc.labels if label.startswith("admins:")]
         if full:
             raise AdminLimitReached(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accessflow.adapters.clock import utcnow
 from accessflow.domain import rules
 from accessflow.domain.errors import UnknownBusiness
-from accessflow.handlers.http import app, caller_member, ctx
+from accessflow.handlers.http import app, caller, caller_member, ctx
 from accessflow.store import repository as store
 from accessflow.usecases import invitations
 
@@ -22,6 +22,16 @@ class PolicyPatch(BaseModel):
 
     invitation_lifetime_days: int | None = Field(default=None, ge=1, le=30,
                                                  description="How long an invitation link works (1-30 days).")
+    max_admins_per_account: int | None = Field(default=None, ge=1, le=100,
+                                               description="At most this many Admins per account (1-100); "
+                                                           "lowering it removes nobody, it blocks new Admins.")
+    auto_confirm_non_admin: bool | None = Field(default=None,
+                                                description="True: roles below Admin are confirmed "
+                                                            "automatically; false: every role waits for an "
+                                                            "Admin's confirmation.")
+    require_mfa_for_admins: bool | None = Field(
+        default=None, description="Refuse every admin request whose login did not use multi-factor "
+        "authentication (403 mfa-required). Turning it on needs your own login to have used MFA.")
 
 
 def _admin_of_business(business_id: str) -> str:
@@ -45,8 +55,10 @@ def get_policy(business_id: str) -> dict[str, Any]:
 
 @app.patch("/businesses/<business_id>/policy")
 def patch_policy(business_id: str, body: Annotated[PolicyPatch, Body()]) -> dict[str, Any]:
-    """Change the business's policy, e.g. ``{"invitation_lifetime_days": 14}`` (1-30, else 400). New
-    and resent invitations use it; pending ones keep the expiry their e-mail announced."""
+    """Change the business's policy, e.g. ``{"invitation_lifetime_days": 14}`` (1-30, else 400), the
+    Admin limit per account, the confirmation rule. New and resent invitations use it; pending ones
+    keep the expiry their e-mail announced. Admin of every account of the business."""
     member_id = _admin_of_business(business_id)
     changes = body.model_dump(exclude_none=True)
-    return invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=utcnow()).model_dump()
+    return invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=utcnow(),
+                                     amr=caller().amr).model_dump()

@@ -34,6 +34,7 @@ from accessflow.usecases import invitations, onboarding
 def invite(business_id: str, body: Annotated[InviteBody, Body()]) -> Response[str]:
     """Invite someone by e-mail with a role per account (the caller must be Admin of each account)."""
     me = caller_member(business_id)
+    invitations.refuse_retired(business_id, [g.account_id for g in body.grants])
     rules.require_admin_of(store.roles_of(business_id, me.member_id), [g.account_id for g in body.grants])
     key = app.current_event.headers.get("idempotency-key")
     invitation_id = onboarding.invitation_id_for(business_id, f"api:{key}") if key else None
@@ -42,7 +43,7 @@ def invite(business_id: str, body: Annotated[InviteBody, Body()]) -> Response[st
         requested_by=f"member:{me.member_id}", source="api", employee_id=body.employee_id,
         inviter_email=me.email, invitation_id=invitation_id,
     )
-    inv = onboarding.record(req, ctx(me.member_id), utcnow())
+    inv = onboarding.record(req, ctx(me), utcnow())
     arn = invitations.start(inv, workflow=workflow(), state_machine_arn=settings().onboarding_state_machine_arn)
     return _created(inv, arn)
 
@@ -84,7 +85,7 @@ def confirm(business_id: str, invitation_id: str, body: Annotated[ConfirmBody, B
     accounts, and never the invitee."""
     me, _ = _admin_on_invitation(business_id, invitation_id)
     return onboarding.confirm(business_id, invitation_id, confirmer_member_id=me.member_id, grants=body.grants,
-                              workflow=workflow(), ctx=ctx(me.member_id), now=utcnow())
+                              workflow=workflow(), ctx=ctx(me), now=utcnow())
 
 
 @app.post("/businesses/<business_id>/invitations/<invitation_id>/reject")
@@ -94,7 +95,7 @@ def reject(business_id: str, invitation_id: str, body: Annotated[RejectBody, Bod
     business = store.get_business(business_id)
     retention = timedelta(days=store.policy_of(business).retention_days if business else 90)
     return onboarding.reject(business_id, invitation_id, decider_member_id=me.member_id, reason=body.reason,
-                             workflow=workflow(), ctx=ctx(me.member_id), now=utcnow(), retention=retention)
+                             workflow=workflow(), ctx=ctx(me), now=utcnow(), retention=retention)
 
 
 
@@ -112,7 +113,7 @@ def resend(business_id: str, invitation_id: str) -> dict[str, Any]:
     (now + the business's lifetime). At most 5 sends, at least a minute apart: else 429 + Retry-After."""
     me, _ = _admin_on_invitation(business_id, invitation_id)
     inv = invitations.resend(business_id, invitation_id, mailer=_mailer(), public_base_url=settings().public_base_url,
-                             ctx=ctx(me.member_id), now=utcnow())
+                             ctx=ctx(me), now=utcnow())
     return invitation_view(inv)
 
 
@@ -121,7 +122,7 @@ def revoke(business_id: str, invitation_id: str, body: Annotated[RejectBody | No
     """Withdraw a pending invitation (optionally saying why, kept on the audit trail): the link is dead
     at once and its onboarding execution ends."""
     me, _ = _admin_on_invitation(business_id, invitation_id)
-    audit_ctx = dataclasses.replace(ctx(me.member_id), reason=body.reason if body else None)
+    audit_ctx = dataclasses.replace(ctx(me), reason=body.reason if body else None)
     inv = invitations.revoke(business_id, invitation_id, workflow=workflow(), ctx=audit_ctx, now=utcnow())
     return invitation_view(inv)
 
@@ -134,5 +135,5 @@ def reissue(business_id: str, invitation_id: str) -> Response[str]:
     inv, arn = invitations.reissue(business_id, invitation_id, requested_by=f"member:{me.member_id}",
                                    inviter_email=me.email, workflow=workflow(),
                                    state_machine_arn=settings().onboarding_state_machine_arn,
-                                   ctx=ctx(me.member_id), now=utcnow())
+                                   ctx=ctx(me), now=utcnow())
     return _created(inv, arn)

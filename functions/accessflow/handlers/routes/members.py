@@ -45,5 +45,5 @@ def remove_grant(business_id: IdPath, member_id: IdPath, account_id: IdPath) -> 
 
 def _change(business_id: str, member_id: str, account_id: str, role: Role | None) -> MemberChange:
     me = caller_member(business_id)
-    view = members.set_grant(business_id, me, member_id, account_id, role, ctx=ctx(me.member_id), now=utcnow())
+    view = members.set_grant(business_id, me, member_id, account_id, role, ctx=ctx(me), now=utcnow())
     return MemberChange.model_validate(view)

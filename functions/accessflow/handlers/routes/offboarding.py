@@ -12,7 +12,7 @@ from accessflow.adapters.clock import utcnow
 from accessflow.domain import rules
 from accessflow.domain.errors import NotFound
 from accessflow.handlers.http import app, caller_member, settings, workflow
-from accessflow.schemas import OffboardBody
+from accessflow.schemas import OffboardBody, RerunOffboardingBody
 from accessflow.store import offboarding as off_store
 from accessflow.store import repository as store
 from accessflow.usecases import offboarding
@@ -29,11 +29,31 @@ def offboard(business_id: str, member_id: str, body: Annotated[OffboardBody, Bod
     me = caller_member(business_id)
     member = offboarding.require_member(business_id, member_id)
     offboarding.authorize_admin(store.roles_of(business_id, me.member_id), member)
-    requester = offboarding.Requester("api", f"member:{me.member_id}", body.reason)
+    requester = offboarding.Requester("api", f"member:{me.member_id}", body.reason, email=me.email,
+                                      name=me.display_name)
     item = offboarding.start(member, requester, workflow=workflow(),
                              state_machine_arn=settings().offboarding_state_machine_arn, now=utcnow(),
                              request_id=app.current_event.request_context.request_id,
                              before_claim=offboarding.check_last_admin)
+    return Response(status_code=202, content_type="application/json", body=json.dumps(off_store.view(item)),
+                    headers={"Location": f"/businesses/{business_id}/members/{member_id}/offboarding"})
+
+
+@app.post("/businesses/<business_id>/members/<member_id>/offboarding/rerun")
+def rerun_offboarding(business_id: str, member_id: str,
+                      body: Annotated[RerunOffboardingBody, Body()]) -> Response[str]:
+    """Re-run a FAILED offboarding once its cause is fixed: the same offboarding (id, receipt), a new
+    attempt recorded on it (when, who, why, outcome), a new execution; grants an earlier attempt
+    revoked are not revoked again. The caller must be Admin on every account the member still holds
+    or is invited to. 202 with the offboarding; asked again while it runs, the same attempt; 409 if
+    it completed; 404 if there is none."""
+    me = caller_member(business_id)
+    member = offboarding.require_member(business_id, member_id)
+    offboarding.authorize_admin(store.roles_of(business_id, me.member_id), member)
+    requester = offboarding.Requester("api", f"member:{me.member_id}", body.reason)
+    item = offboarding.rerun(member, requester, workflow=workflow(),
+                             state_machine_arn=settings().offboarding_state_machine_arn, now=utcnow(),
+                             request_id=app.current_event.request_context.request_id)
     return Response(status_code=202, content_type="application/json", body=json.dumps(off_store.view(item)),
                     headers={"Location": f"/businesses/{business_id}/members/{member_id}/offboarding"})
 

@@ -50,4 +50,7 @@ def list_invitations(
     members.require_reader(business_id, me)
     items = store.list_invitations(business_id, status.value if status else None)
     items.sort(key=lambda i: (i.created_at, i.invitation_id), reverse=True)
-    return InvitationsPage.model_validate({"invitations": [invitation_view(i) for i in items]})
+    business = store.get_business(business_id)
+    policy = store.policy_of(business) if business else None
+    people = members.People(business_id, store.list_members(business_id))
+    return InvitationsPage.model_validate({"invitations": [invitation_view(i, policy, people) for i in items]})
