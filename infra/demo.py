@@ -49,7 +49,7 @@ def main() -> int:
     from accessflow.usecases.business import bootstrap
     from accessflow.usecases.onboarding import invitation_id_for
     from infra.localstack import LocalStack
-    from tests.world import bind_store, eventually, execution_for, invitation_link_token, states_entered
+    from infra.observe import bind_store, eventually, execution_for, invitation_link_token, states_entered
 
     logging.disable(logging.INFO)
     outbox = ROOT / ".local" / "outbox"

@@ -1,7 +1,8 @@
 """Run the whole stack locally until Ctrl-C: ``python -m infra.serve`` (port: ACCESSFLOW_PORT, 3000),
 with its OpenID Connect provider (port: ACCESSFLOW_IDP_PORT, 3001).
 
-Everything lives in this process's memory (moto); e-mails land in ``.local/outbox/``.
+Everything lives in this process's memory (moto); e-mails land in ``.local/outbox/`` (ACCESSFLOW_OUTBOX).
+An AWS-compatible endpoint on the same backends listens on ACCESSFLOW_AWS_PORT (4566; 0 = a free port).
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ def main() -> int:
     from infra.localstack import LocalStack
 
     port = int(os.environ.get("ACCESSFLOW_PORT", "3000"))
+    aws_port = int(os.environ.get("ACCESSFLOW_AWS_PORT", "4566"))
+    outbox = os.environ.get("ACCESSFLOW_OUTBOX") or None
     idp = oidc.provider(int(os.environ.get("ACCESSFLOW_IDP_PORT", oidc.DEFAULT_PORT)))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalStack(port=port) as stack:
+    with LocalStack(port=port, aws_port=aws_port, outbox_dir=outbox) as stack:
         print(f"AccessFlow local stack: {stack.api_url}")
+        for line in stack.describe_aws_endpoint():
+            print(line)
         print("Resources:")
         for line in stack.describe():
             print(line)

@@ -6,17 +6,16 @@ test then asserts about behaviour goes through the bus and the HTTP API.
 
 from __future__ import annotations
 
-import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from accessflow.adapters.clock import utcnow
 from accessflow.domain.policy import BusinessPolicy
-from accessflow.store.models import bind
+from infra.observe import LINK, bind_store, eventually, execution_for, invitation_link_token, mails_to, states_entered
 
-LINK = re.compile(r"https?://\S+/accept\?token=([A-Za-z0-9_\-]+)")
+__all__ = ["LINK", "Person", "World", "bind_store", "eventually", "execution_for", "invitation_link_token", "mails_to",
+           "make_world", "states_entered"]
 
 
 @dataclass
@@ -47,10 +46,6 @@ class World:
         return detail
 
 
-def bind_store(stack: Any) -> None:
-    bind(stack.tables["AccessFlowTable"], "us-east-1")
-
-
 def make_world(stack: Any, *, accounts: int = 4, policy: BusinessPolicy | None = None,
                admin_email: str | None = None) -> World:
     from accessflow.usecases.business import bootstrap
@@ -63,43 +58,3 @@ def make_world(stack: Any, *, accounts: int = 4, policy: BusinessPolicy | None =
               admin_email, "First Admin", policy=policy, now=utcnow())
     admin = Person(admin_email, stack.mint_token(admin_email))
     return World(stack, business_id, account_ids, admin)
-
-
-def invitation_link_token(stack: Any, email: str, *, after: int = 0, timeout: float = 15) -> str:
-    """The link token from the newest invitation e-mail sent to ``email`` (waiting for it to arrive;
-    ``after`` = how many such e-mails were there before)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        links = [m for m in stack.outbox
-                 if email in m.to and m.text and "/accept?token=" in m.text]
-        if len(links) > after:
-            match = LINK.search(links[-1].text)
-            assert match, links[-1].text
-            return match.group(1)
-        time.sleep(0.05)
-    raise AssertionError(f"no invitation e-mail to {email}; outbox: {[m.subject for m in stack.outbox]}")
-
-
-def mails_to(stack: Any, email: str) -> list[Any]:
-    return [m for m in stack.outbox if email in m.to]
-
-
-def execution_for(stack: Any, invitation_id: str) -> str:
-    arn = stack.state_machines["OnboardingStateMachine"].replace(":stateMachine:", ":execution:")
-    return f"{arn}:onb-{invitation_id}"
-
-
-def states_entered(stack: Any, execution_arn: str) -> list[str]:
-    return [e["stateEnteredEventDetails"]["name"] for e in stack.execution_history(execution_arn)
-            if "stateEnteredEventDetails" in e]
-
-
-def eventually(predicate: Any, timeout: float = 15, what: str = "condition") -> Any:
-    """Poll until ``predicate()`` is truthy (asynchronous steps: e-mails, events, task tokens)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,108 @@
+"""Waiting on and reading the state machines' executions (moto runs them in background threads)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from infra.localstack.process import Patch
+
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class Executions:
+    """Step Functions executions of the template's state machines."""
+
+    def __init__(self, client: Callable[[str], Any]) -> None:
+        self.client = client
+        self.state_machines: dict[str, str] = {}  # logical id -> ARN
+
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+            events.extend(page["events"])
+        return events
+
+    def wait(self, arn: str, statuses: tuple[str, ...] = TERMINAL, timeout: float = 30) -> dict[str, Any]:
+        """Poll describe_execution until its status is one of ``statuses``."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            desc: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+            if desc["status"] in statuses:
+                return desc
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{arn} still {desc['status']} after {timeout}s")
+            time.sleep(0.02)
+
+    def wait_for_state(self, arn: str, state_name: str, timeout: float = 30) -> dict[str, Any]:
+        """Poll the history until ``state_name`` was entered; returns that history event."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for ev in self.history(arn):
+                details = ev.get("stateEnteredEventDetails")
+                if details and details.get("name") == state_name:
+                    return ev
+            desc = self.client("stepfunctions").describe_execution(executionArn=arn)
+            if desc["status"] in TERMINAL:
+                raise RuntimeError(f"{arn} ended {desc['status']} without entering {state_name}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{arn} did not enter {state_name} within {timeout}s")
+            time.sleep(0.02)
+
+    def of(self, logical_id: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        out: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=self.state_machines[logical_id]):
+            out.extend(page["executions"])
+        return out
+
+    def stop_running(self) -> None:
+        """Abort executions still running (e.g. waiting for a task token).
+
+        Their interpreter threads would otherwise outlive the mock and call boto3 unmocked.
+        """
+        sfn = self.client("stepfunctions")
+        for arn in self.state_machines.values():
+            with contextlib.suppress(Exception):
+                for ex in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+                    sfn.stop_execution(executionArn=ex["executionArn"], error="LocalStack.Closed")
+
+
+# -- moto patches -----------------------------------------------------------------------------------
+_CLIENTS: dict[tuple[str, str, bool], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """Replaces ``boto_client_for`` of moto's Step Functions interpreter: one client per service.
+
+    WHY: moto creates a boto3 client for every Task state it runs (every Lambda task, every
+    events:putEvents), ~10 ms of CPU each; clients are thread-safe and moto ignores the state's
+    credentials, so one per (region, service) answers the same.
+    """
+    from moto.core.models import botocore_stubber
+
+    key = (region, service, bool(botocore_stubber.enabled))
+    client = _CLIENTS.get(key)
+    if client is None:
+        with _CLIENTS_LOCK:
+            client = _CLIENTS.get(key)
+            if client is None:
+                client = _CLIENTS[key] = BOTO_CLIENT_FOR.original(region, service, state_credentials)
+    return client
+
+
+_TASKS = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+BOTO_CLIENT_FOR = Patch("moto.stepfunctions.parser.asl.utils.boto_client", "", "boto_client_for",
+                        _cached_boto_client_for)
+PATCHES = (BOTO_CLIENT_FOR, *(
+    Patch(module, "", "boto_client_for", _cached_boto_client_for) for module in (
+        f"{_TASKS}.lambda_eval_utils", f"{_TASKS}.service.state_task_service_events",
+        f"{_TASKS}.service.state_task_service_sqs", f"{_TASKS}.service.state_task_service_sns",
+        f"{_TASKS}.service.state_task_service_dynamodb", f"{_TASKS}.service.state_task_service_aws_sdk",
+        f"{_TASKS}.service.state_task_service_sfn")))
