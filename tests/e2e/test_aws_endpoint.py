@@ -126,13 +126,15 @@ def test_a_joiner_and_a_leaver_through_the_aws_endpoint(served: Served) -> None:
                              headers=joiner_login, timeout=30)
     assert accepted.status_code == 200, accepted.text
     member_id = accepted.json()["member_id"]
-    eventually(lambda: [e["status"] for e in served.executions("OnboardingStateMachine", since=seeded)] == ["SUCCEEDED"],
+    eventually(lambda: [e["status"] for e in served.executions("OnboardingStateMachine", since=seeded)]
+               == ["SUCCEEDED"],
                timeout=30, what="the onboarding execution to succeed")
 
     served.put("member.offboarding.requested", {
         "business_id": BUSINESS, "email": joiner, "reason": "terminated", "requested_by": "workday",
         "idempotency_key": f"workday-leaver-{joiner}"})
-    eventually(lambda: [e["status"] for e in served.executions("OffboardingStateMachine", since=seeded)] == ["SUCCEEDED"],
+    eventually(lambda: [e["status"] for e in served.executions("OffboardingStateMachine", since=seeded)]
+               == ["SUCCEEDED"],
                timeout=60, what="the offboarding execution to succeed")
     admin = {"Authorization": f"Bearer {devlogin.id_token(served.idp_url, 'admin@acme.example')}"}
     receipt = requests.get(f"{served.api_url}/businesses/{BUSINESS}/members/{member_id}/offboarding",
