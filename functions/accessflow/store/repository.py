@@ -120,7 +120,7 @@ def _connection() -> Connection:
     return Connection(region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
 
 
-_SEND_ORDER = {"check": 0, "save": 1, "update": 2}
+_SEND_ORDER = {"check": 0, "delete": 1, "save": 2, "update": 3}
 
 
 @dataclass
@@ -142,6 +142,9 @@ class Tx:
     def check(self, label: str, model: type[Any], pk: str, sk: str, condition: Condition) -> None:
         self.ops.append(("check", label, (model, pk, sk), condition, None))
 
+    def delete(self, label: str, item: Any, condition: Condition | None = None) -> None:
+        self.ops.append(("delete", label, item, condition, None))
+
     def audit(self, draft: AuditDraft) -> None:
         self.save("audit", audit_item(self.business_id, draft, self.ctx, self.at))
 
@@ -155,13 +158,15 @@ class Tx:
                         tx.save(target, condition=condition)
                     elif kind == "update":
                         tx.update(target, actions=actions, condition=condition)
+                    elif kind == "delete":
+                        tx.delete(target, condition=condition)
                     else:
                         model, pk, sk = target
                         tx.condition_check(model, pk, sk, condition=condition)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            # PynamoDB sends condition checks first, then puts, then updates (not in the order they
-            # were added): the reasons follow that order.
+            # PynamoDB sends condition checks first, then deletes, puts, updates (not in the order
+            # they were added): the reasons follow that order.
             sent = sorted(self.ops, key=lambda op: _SEND_ORDER[op[0]])
             failed = [
                 sent[i][1]

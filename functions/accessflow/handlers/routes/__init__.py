@@ -1,5 +1,14 @@
 """HTTP routes by area; importing this package registers them all on the resolver."""
 
-from accessflow.handlers.routes import audit, business, invitations, invitee, members, offboarding, review
+from accessflow.handlers.routes import (
+    audit,
+    business,
+    invitations,
+    invitee,
+    members,
+    offboarding,
+    review,
+    scim_admin,
+)
 
-__all__ = ["audit", "business", "invitations", "invitee", "members", "offboarding", "review"]
+__all__ = ["audit", "business", "invitations", "invitee", "members", "offboarding", "review", "scim_admin"]
