@@ -32,6 +32,7 @@ from scim2_models import (
     Resource,
     ResourceType,
     Schema,
+    ScimPolicy,
     ServiceProviderConfig,
     Sort,
     Uniqueness,
@@ -44,6 +45,13 @@ USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CONTENT_TYPE = "application/scim+json"
+
+#: The RFC read strictly (unknown attributes refused), with the two tolerances Microsoft Entra ID
+#: needs: a ``remove`` carrying the members to remove as its ``value`` (instead of a path filter),
+#: and a ``replace`` whose path filter matches nothing creating that entry. Entra's other quirks
+#: (``"op": "Replace"``, booleans as ``"True"``/``"False"``) are accepted by scim2-models anyway.
+POLICY = ScimPolicy(remove_value_as_filter=ScimPolicy.RemoveValue.apply,
+                    unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create)
 
 
 class EnterpriseUser(Extension):

@@ -35,7 +35,7 @@ from scim2_models import (
 from accessflow.adapters.clock import utcnow
 from accessflow.domain.errors import DomainError
 from accessflow.observability import logger, metrics, tracer
-from accessflow.scim_models import CONTENT_TYPE, ScimGroup, ScimUser
+from accessflow.scim_models import CONTENT_TYPE, POLICY, ScimGroup, ScimUser
 from accessflow.settings import ScimSettings, load
 from accessflow.store import repository as store
 from accessflow.usecases import scim, scim_query, scim_tokens
@@ -286,7 +286,8 @@ def serve(event: dict[str, Any]) -> dict[str, Any]:
         req = Request(event, business_id, path)
         logger.append_keys(business_id=business_id, scim_token=token.token_id, scim_path=path, method=req.method)
         try:
-            return _route(req, token.name)
+            with POLICY:
+                return _route(req, token.name)
         except ValidationError as exc:
             raise _from_validation(exc) from exc
         except DomainError as exc:

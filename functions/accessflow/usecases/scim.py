@@ -126,7 +126,10 @@ def _emails(res: Any) -> list[str]:
 
 
 def _employee(res: Any) -> str | None:
-    ext = res[EnterpriseUser] if ENTERPRISE_SCHEMA in (res.schemas or []) else None
+    try:
+        ext = res[EnterpriseUser]
+    except (KeyError, TypeError, AttributeError):
+        return None
     value = ext.employee_number if ext is not None else None
     return str(value) if value else None
 
@@ -145,6 +148,16 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any]
     b, a = _audit_view(before), _audit_view(after)
     keys = sorted(set(b) | set(a))
     return ({k: b.get(k) for k in keys if b.get(k) != a.get(k)}, {k: a.get(k) for k in keys if b.get(k) != a.get(k)})
+
+
+def _future_member_id(business_id: str, email: str) -> str:
+    """The id the onboarding gives the member it creates for this e-mail (``store.create_invitation``),
+    so a SCIM user's audit entries are on its member's trail from the start."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"accessflow:{business_id}:{email}").hex
+
+
+def _member_key(item: ScimUserItem) -> str:
+    return item.member_id or _future_member_id(item.business_id, item.user_name)
 
 
 def _user(call: Call, user_id: str) -> ScimUserItem:
@@ -179,7 +192,7 @@ def create_user(call: Call, res: Any) -> Any:
     if res.external_id and scim_store.user_by_external_id(b, res.external_id) is not None:
         raise UniquenessException(detail=f"A user with externalId {res.external_id} already exists.")
     member = store.member_by_email(b, email)
-    user_id = member.member_id if member else uuid.uuid5(uuid.NAMESPACE_URL, f"accessflow:{b}:{email}").hex
+    user_id = member.member_id if member else _future_member_id(b, email)
     if scim_store.get_user(b, user_id) is not None:  # that id went to a user who was renamed since
         user_id = uuid.uuid4().hex
     active = True if res.active is None else bool(res.active)
@@ -188,7 +201,8 @@ def create_user(call: Call, res: Any) -> Any:
                         user_name=email, external_id=res.external_id, active=active, attributes=attrs,
                         member_id=member.member_id if member else None, version=1, created_at=call.now,
                         updated_at=call.now)
-    draft = store.AuditDraft("scim.user.created", member_id=item.member_id, subject=user_id, after=_audit_view(attrs))
+    draft = store.AuditDraft("scim.user.created", member_id=_member_key(item), subject=user_id,
+                             after=_audit_view(attrs))
     try:
         scim_store.write_user(None, None, item, _keys(item), draft, call.ctx, call.now)
     except store.ConditionFailed as exc:
@@ -233,7 +247,7 @@ def _change_user(call: Call, item: ScimUserItem, res: Any, *, patched: bool = Fa
                          external_id=res.external_id, active=active, attributes=attrs, member_id=member_id,
                          version=int(item.version) + 1, created_at=item.created_at, updated_at=call.now)
     before_view, after_view = _diff(dict(item.attributes), attrs)
-    draft = store.AuditDraft("scim.user.updated", member_id=member_id or item.member_id, subject=item.user_id,
+    draft = store.AuditDraft("scim.user.updated", member_id=member_id or _member_key(item), subject=item.user_id,
                              before=before_view, after=after_view)
     try:
         scim_store.write_user(item, _keys(item), after, _keys(after), draft, call.ctx, call.now)
@@ -251,7 +265,7 @@ def delete_user(call: Call, user_id: str) -> None:
     if member is not None and member.status in (MemberStatus.ACTIVE.value, MemberStatus.INVITED.value):
         _offboard(call, member)
     memberships = scim_store.groups_of_user(call.business_id, user_id)
-    draft = store.AuditDraft("scim.user.deleted", member_id=item.member_id, subject=user_id,
+    draft = store.AuditDraft("scim.user.deleted", member_id=_member_key(item), subject=user_id,
                              before=_audit_view(dict(item.attributes)))
     try:
         scim_store.delete_user(item, _keys(item), memberships, draft, call.ctx, call.now)
