@@ -21,7 +21,7 @@ from tests.world import World, eventually, invitation_link_token, make_world
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 COMMANDS = ("invite", "invitations", "resend", "revoke", "reissue", "confirm", "reject", "members", "set-role",
-            "offboard", "audit", "review", "dev-token")
+            "offboard", "audit", "review", "dev-token", "scim-token", "bundle")
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,21 @@ def test_offboard(world: World, run: Any, api: Any) -> None:
     status = next(m["status"] for m in run("members", world.business_id, "--json")["members"]
                   if m["member_id"] == member)
     assert status == "REMOVED"
+
+
+def test_scim_tokens_and_bundles(world: World, run: Any, api: Any) -> None:
+    created = run("scim-token", world.business_id, "create", "okta", "--json")
+    assert created["token"].startswith("scim_") and created["scim_base_url"].endswith(world.business_id)
+    listed = run("scim-token", world.business_id, "list")
+    assert created["token_id"] in listed and created["token"] not in listed
+    out = run("scim-token", world.business_id, "rotate", created["token_id"])
+    assert "shown once" in out and created["token"] not in out
+    revoked = run("scim-token", world.business_id, "revoke", created["token_id"], "--json")
+    assert revoked["status"] == "REVOKED"
+    bundle = run("bundle", world.business_id, "create", "Social editors", "--grant", "acct-1:Editor", "--json")
+    assert bundle["grants"] == [{"account_id": "acct-1", "role": "Editor"}]
+    changed = run("bundle", world.business_id, "set-grants", bundle["group_id"], "--grant", "acct-2:analyst",
+                  "--json")
+    assert changed["grants"] == [{"account_id": "acct-2", "role": "Analyst"}]
+    assert "Social editors" in run("bundle", world.business_id, "list")
+    assert "Conflict" in run("bundle", world.business_id, "create", "social EDITORS", ok=False)
