@@ -353,3 +353,44 @@ def test_bad_input_answers_its_scim_error_and_changes_nothing(stack: Any, api: A
     assert r.status_code == 400 and r.json()["scimType"] == "invalidPath"
     stack.wait_idle()
     assert snapshot() == before
+
+
+# --- bundles as Admins define them --------------------------------------------------------------------------
+
+
+def test_changing_a_bundles_grants_reaches_its_members_and_needs_admin_of_those_accounts(
+        stack: Any, api: Any, world: World) -> None:
+    from tests.e2e.people import onboard
+
+    b = world.business_id
+    scim = Scim(api, b, new_token(world, api, "hr-idp")["token"])
+    email = _email("bundle")
+    group = bundle(world, api, f"Support {uuid.uuid4().hex[:6]}", [{"account_id": "acct-1", "role": "Analyst"}])
+    user_id = scim.post("/Users", user_body(email)).json()["id"]
+    add = [{"op": "add", "path": "members", "value": [{"value": user_id}]}]
+    assert scim.patch(f"/Groups/{group['group_id']}", add).status_code == 200
+    first = _accept(world, api, email)
+    assert stack.wait_execution(first["execution_arn"])["status"] == "SUCCEEDED"
+
+    # an Admin of acct-1 only may not make the bundle grant on acct-2 (no escalation through a group)
+    lead = f"lead-{uuid.uuid4().hex[:6]}@example.com"
+    onboard(world, api, lead, {"acct-1": "Admin"})
+    r = api.put(f"/businesses/{b}/bundles/{group['group_id']}/grants", token=world.people[lead].token,
+                json={"grants": [{"account_id": "acct-2", "role": "Editor"}]})
+    assert r.status_code == 403 and "acct-2" in r.json()["detail"]
+    r = api.post(f"/businesses/{b}/bundles", token=world.people[lead].token,
+                 json={"display_name": "Escalate", "grants": [{"account_id": "acct-2", "role": "Admin"}]})
+    assert r.status_code == 403
+
+    r = api.put(f"/businesses/{b}/bundles/{group['group_id']}/grants", token=world.admin.token,
+                json={"grants": [{"account_id": "acct-2", "role": "Editor"}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["grants"] == [{"account_id": "acct-2", "role": "Editor"}]
+    assert _member(world, api, email)["grants"] == []  # acct-1 came only from this bundle
+    second = _accept(world, api, email, after=1)  # acct-2 is proposed: an invitation, accepted as usual
+    assert second["grants"] == [{"account_id": "acct-2", "role": "Editor"}]
+    assert stack.wait_execution(second["execution_arn"])["status"] == "SUCCEEDED"
+    assert [(g["account_id"], g["role"]) for g in _member(world, api, email)["grants"]] == [("acct-2", "Editor")]
+    changes = [e for e in audit(world, api)
+               if e["action"] == "bundle.grants_changed" and e["subject"] == group["group_id"]]
+    assert len(changes) == 1 and changes[0]["actor"].startswith("member:")
