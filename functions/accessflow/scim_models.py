@@ -86,9 +86,8 @@ ScimUser = User[EnterpriseUser]  # type: ignore[type-arg]
 ScimGroup = Group
 
 
-def service_provider_config(base_url: str) -> ServiceProviderConfig:
+def service_provider_config() -> ServiceProviderConfig:
     return ServiceProviderConfig(
-        documentation_uri="https://accessflow.example.com/docs/scim",  # type: ignore[arg-type]
         patch=Patch(supported=True),
         bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
         filter=Filter(supported=True, max_results=MAX_RESULTS),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.people import audit, members
-from tests.e2e.scim_client import ERROR, Scim, bundle, new_token, user_body
+from tests.e2e.scim_client import ERROR, GROUP, Scim, bundle, new_token, user_body
 from tests.world import World, eventually, invitation_link_token, mails_to, make_world
 
 pytestmark = pytest.mark.slow
@@ -394,3 +394,21 @@ def test_changing_a_bundles_grants_reaches_its_members_and_needs_admin_of_those_
     changes = [e for e in audit(world, api)
                if e["action"] == "bundle.grants_changed" and e["subject"] == group["group_id"]]
     assert len(changes) == 1 and changes[0]["actor"].startswith("member:")
+
+
+def test_a_large_membership_change_lands_whole_in_several_audited_transactions(api: Any, world: World) -> None:
+    scim = Scim(api, world.business_id, new_token(world, api, "bulk-idp")["token"])
+    ids = [scim.post("/Users", user_body(_email("many"))).json()["id"] for _ in range(45)]
+    r = scim.post("/Groups", {"schemas": [GROUP], "displayName": f"Everyone {uuid.uuid4().hex[:6]}",
+                              "members": [{"value": i} for i in ids]})
+    assert r.status_code == 201, r.text
+    group = r.json()
+    assert sorted(m["value"] for m in group["members"]) == sorted(ids)
+    entries = [e for e in audit(world, api) if e["subject"] == group["id"]]
+    assert [e["action"] for e in entries] == ["scim.group.created", "scim.group.updated"]
+    assert sorted(entries[0]["after"]["members_added"] + entries[1]["after"]["members_added"]) == sorted(ids)
+    r = scim.put(f"/Groups/{group['id']}", {"schemas": [GROUP], "displayName": group["displayName"],
+                                            "members": [{"value": ids[0]}]})
+    assert r.status_code == 200 and [m["value"] for m in r.json()["members"]] == [ids[0]]
+    assert scim.get(f"/Users/{ids[1]}").json().get("groups") is None
+    assert [g["value"] for g in scim.get(f"/Users/{ids[0]}").json()["groups"]] == [group["id"]]

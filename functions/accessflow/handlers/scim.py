@@ -169,7 +169,7 @@ def _discovery(req: Request) -> dict[str, Any] | None:
     if parts[0] in ("ServiceProviderConfig", "ResourceTypes", "Schemas") and req.method != "GET":
         raise _method_not_allowed(req)  # read-only (RFC 7644 §4)
     if req.path == "ServiceProviderConfig" and req.method == "GET":
-        spc = service_provider_config(base)
+        spc = service_provider_config()
         return _response(200, spc.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
     if parts[0] in ("ResourceTypes", "Schemas") and len(parts) <= 2 and req.method == "GET":
         items: list[Any] = resource_types() if parts[0] == "ResourceTypes" else schemas()

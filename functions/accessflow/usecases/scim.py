@@ -46,8 +46,9 @@ from accessflow.store.models import BundleItem, BundleMemberItem, MemberItem, Sc
 from accessflow.usecases import offboarding, onboarding
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-#: Membership changes per transaction (two items each, plus the group and its audit entry).
-MEMBERS_PER_TX = 40
+#: Membership changes per transaction: an addition is three items (the user's existence check and the
+#: membership written both ways), plus the group, its name key and the audit entry: at most 100 items.
+MEMBERS_PER_TX = 30
 
 
 @dataclass(frozen=True)
