@@ -412,3 +412,28 @@ def test_a_large_membership_change_lands_whole_in_several_audited_transactions(a
     assert r.status_code == 200 and [m["value"] for m in r.json()["members"]] == [ids[0]]
     assert scim.get(f"/Users/{ids[1]}").json().get("groups") is None
     assert [g["value"] for g in scim.get(f"/Users/{ids[0]}").json()["groups"]] == [group["id"]]
+
+
+def test_leaving_the_group_before_accepting_withdraws_the_invitation(stack: Any, api: Any, world: World) -> None:
+    scim = Scim(api, world.business_id, new_token(world, api, "late-idp")["token"])
+    email = _email("undecided")
+    group = bundle(world, api, f"Drafts {uuid.uuid4().hex[:6]}", [{"account_id": "acct-2", "role": "Editor"}])
+    user_id = scim.post("/Users", user_body(email)).json()["id"]
+    members_path = f"/Groups/{group['group_id']}"
+    join = [{"op": "add", "path": "members", "value": [{"value": user_id}]}]
+    assert scim.patch(members_path, join).status_code == 200
+    first = eventually(lambda: [i for i in _invitations(world, api, email) if i["delivery"] == "SENT"],
+                       what="first invitation")[0]
+    link = invitation_link_token(stack, email)
+    r = scim.patch(members_path, [{"op": "remove", "path": f'members[value eq "{user_id}"]'}])
+    assert r.status_code == 200, r.text
+    assert stack.wait_execution(first["execution_arn"])["status"] == "SUCCEEDED"  # ended on its Revoked branch
+    assert [i["status"] for i in _invitations(world, api, email)] == ["REVOKED"]
+    r = api.post("/invitations/accept", token=world.person(email).token, json={"token": link})
+    assert r.status_code == 410, r.text  # the link died with the membership
+    # back in the group: a new invitation (the first one stays revoked)
+    assert scim.patch(members_path, join).status_code == 200
+    second = _accept(world, api, email, after=1)
+    assert second["invitation_id"] != first["invitation_id"]
+    assert stack.wait_execution(second["execution_arn"])["status"] == "SUCCEEDED"
+    assert [(g["account_id"], g["role"]) for g in _member(world, api, email)["grants"]] == [("acct-2", "Editor")]

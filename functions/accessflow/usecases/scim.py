@@ -34,16 +34,17 @@ from scim2_models import (
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import rules
 from accessflow.domain import scim as scim_rules
-from accessflow.domain.errors import InvalidInput, NotFound, UnknownAccount
+from accessflow.domain.errors import DomainError, InvalidInput, NotFound, UnknownAccount
 from accessflow.domain.model import Grant, MemberStatus, validate_grants
 from accessflow.domain.roles import Role
 from accessflow.domain.tokens import normalise_email
 from accessflow.scim_models import ENTERPRISE_SCHEMA, EnterpriseUser, ScimGroup, ScimUser
 from accessflow.store import members as grants_store
+from accessflow.store import offboarding as off_store
 from accessflow.store import repository as store
 from accessflow.store import scim as scim_store
 from accessflow.store.models import BundleItem, BundleMemberItem, MemberItem, ScimUserItem
-from accessflow.usecases import offboarding, onboarding
+from accessflow.usecases import invitations, offboarding, onboarding
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 #: Membership changes per transaction: an addition is three items (the user's existence check and the
@@ -346,8 +347,11 @@ def _propose(call: Call, item: ScimUserItem, member: MemberItem | None) -> None:
     propose = scim_rules.to_propose(desired, held, [])
     if not propose:
         return
+    # deterministic for a retry, new once an earlier invitation of theirs has ended (expired, revoked):
+    # the number of invitations this e-mail has had is part of the id
+    generation = len(off_store.invitations_for_email(b, item.user_name))
     fingerprint = ",".join(f"{g.account_id}={g.role.value}" for g in propose)
-    invitation_id = onboarding.invitation_id_for(b, f"scim:{item.user_id}:{item.version}:{fingerprint}")
+    invitation_id = onboarding.invitation_id_for(b, f"scim:{item.user_id}:{generation}:{fingerprint}")
     res = ScimUser.model_validate(dict(item.attributes))
     req = onboarding.OnboardingRequest(
         business_id=b, email=item.user_name, display_name=_display_name(item), grants=propose,
@@ -374,8 +378,34 @@ def _revoke_removed(call: Call, user_id: str, removed: list[Grant]) -> None:
     if item is None or not item.active or not removed:
         return
     member = _member(item)
-    if member is None or member.status != MemberStatus.ACTIVE.value:
+    if member is None:
         return
+    withdrawn = _withdraw_stale_invitations(call, item)
+    if member.status == MemberStatus.ACTIVE.value:
+        _revoke_grants(call, user_id, member, removed)
+    if withdrawn:
+        _propose(call, item, _member(item))  # what their groups still give, in a new invitation
+
+
+def _withdraw_stale_invitations(call: Call, item: ScimUserItem) -> bool:
+    """A pending SCIM invitation proposing a grant the user's groups no longer give is revoked (its
+    link dies and its execution ends), so accepting it later cannot grant what the IdP took away."""
+    wanted = {(g.account_id, g.role.value) for g in _desired(call, item.user_id)}
+    withdrawn = False
+    for inv in store.pending_invitations_for_email(call.business_id, item.user_name):
+        if inv.source != "scim" or all((g["account_id"], g["role"]) in wanted for g in inv.grants):
+            continue
+        try:
+            invitations.revoke(call.business_id, inv.invitation_id, workflow=call.effects.workflow, ctx=call.ctx,
+                               now=call.now)
+        except DomainError:
+            continue  # accepted or expired meanwhile: it is no longer pending
+        withdrawn = True
+    return withdrawn
+
+
+def _revoke_grants(call: Call, user_id: str, member: MemberItem, removed: list[Grant]) -> None:
+    b = call.business_id
     grants = store.grants_of(b, member.member_id)
     held = {g.account_id: (Role(g.role), _from_scim(g)) for g in grants}
     business = store.get_business(b)
