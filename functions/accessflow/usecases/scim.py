@@ -295,9 +295,9 @@ def _bundle_grants(bundles: Iterable[BundleItem | None]) -> list[list[Grant]]:
     return [store.grants_from_json(g.grants) for g in bundles if g is not None]
 
 
-def _desired(call: Call, user_id: str, *, without: str | None = None) -> list[Grant]:
+def _desired(call: Call, user_id: str) -> list[Grant]:
     groups = [scim_store.get_group(call.business_id, m.group_id)
-              for m in scim_store.groups_of_user(call.business_id, user_id) if m.group_id != without]
+              for m in scim_store.groups_of_user(call.business_id, user_id)]
     return scim_rules.desired_grants(_bundle_grants(groups))
 
 
