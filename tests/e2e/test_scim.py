@@ -437,3 +437,28 @@ def test_leaving_the_group_before_accepting_withdraws_the_invitation(stack: Any,
     assert second["invitation_id"] != first["invitation_id"]
     assert stack.wait_execution(second["execution_arn"])["status"] == "SUCCEEDED"
     assert [(g["account_id"], g["role"]) for g in _member(world, api, email)["grants"]] == [("acct-2", "Editor")]
+
+
+def test_groups_joined_while_the_invitation_is_pending_follow_once_it_is_accepted(
+        stack: Any, api: Any, world: World) -> None:
+    scim = Scim(api, world.business_id, new_token(world, api, "busy-idp")["token"])
+    email = _email("busy")
+    first_group = bundle(world, api, f"Social {uuid.uuid4().hex[:6]}", [{"account_id": "acct-1", "role": "Editor"}])
+    second_group = bundle(world, api, f"Ads {uuid.uuid4().hex[:6]}", [{"account_id": "acct-2", "role": "Analyst"}])
+    user_id = scim.post("/Users", user_body(email)).json()["id"]
+    join = [{"op": "add", "path": "members", "value": [{"value": user_id}]}]
+    assert scim.patch(f"/Groups/{first_group['group_id']}", join).status_code == 200
+    eventually(lambda: [i for i in _invitations(world, api, email) if i["delivery"] == "SENT"], what="invitation")
+    assert scim.patch(f"/Groups/{second_group['group_id']}", join).status_code == 200
+    assert len(_invitations(world, api, email)) == 1  # one invitation at a time
+    first = _accept(world, api, email)
+    assert stack.wait_execution(first["execution_arn"])["status"] == "SUCCEEDED"
+    # member.activated -> what the second group gives is proposed, as an invitation of its own
+    second = _accept(world, api, email, after=1)
+    assert second["grants"] == [{"account_id": "acct-2", "role": "Analyst"}]
+    assert second["requested_by"] == "scim:busy-idp"
+    assert stack.wait_execution(second["execution_arn"])["status"] == "SUCCEEDED"
+    grants = sorted((g["account_id"], g["role"]) for g in _member(world, api, email)["grants"])
+    assert grants == [("acct-1", "Editor"), ("acct-2", "Analyst")]
+    stack.wait_idle()
+    assert len(_invitations(world, api, email)) == 2 and len(mails_to(stack, email)) == 2

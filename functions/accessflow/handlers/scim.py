@@ -310,3 +310,26 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request_id = str((event.get("requestContext") or {}).get("requestId") or "")
     response.setdefault("headers", {})[REQUEST_ID_HEADER] = request_id
     return response
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def follow_up(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """``member.activated``: a member the IdP provisioned may have joined more groups while their
+    invitation was pending (one invitation at a time); propose what is still missing now. Safe to
+    deliver any number of times (the effects are derived from state, the invitation id is fixed)."""
+    from accessflow.domain.tokens import normalise_email
+    from accessflow.store import scim as scim_store
+
+    settings()
+    detail = event.get("detail") or {}
+    business_id, email = str(detail.get("business_id") or ""), str(detail.get("email") or "")
+    user = scim_store.user_by_name(business_id, normalise_email(email)) if business_id and email else None
+    if user is None:
+        return {"status": "not provisioned by SCIM"}
+    inv = store.get_invitation(business_id, str(detail.get("invitation_id") or ""))
+    actor = inv.requested_by if inv is not None and inv.requested_by.startswith("scim:") else "scim:follow-up"
+    call = scim.Call(business_id, store.Context(actor=actor), utcnow(), _base_url(business_id), _effects())
+    scim.apply_user_effects(call, user)
+    return {"status": "reconciled", "user_id": user.user_id}
