@@ -324,6 +324,43 @@ def cmd_bootstrap(_: Client | None, args: argparse.Namespace) -> tuple[Any, str]
     return result, "\n".join(["Done:", *(f"  - {c}" for c in report.changes)])
 
 
+TOKEN_COLUMNS = ("token_id", "name", "status", "created_at", "rotated_at", "revoked_at", "last_used_at")
+BUNDLE_COLUMNS = ("group_id", "display_name", "grants", "members", "updated_at")
+
+
+def cmd_scim_token(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    base = f"{_b(args)}/scim-tokens"
+    if args.action == "list":
+        page = client.call("GET", base)
+        return page, table(page["tokens"], TOKEN_COLUMNS)
+    if not args.target:
+        raise SystemExit(f"scim-token {args.action}: give the token's {'NAME' if args.action == 'create' else 'ID'}")
+    if args.action == "create":
+        result = client.call("POST", base, body={"name": args.target})
+    elif args.action == "rotate":
+        result = client.call("POST", f"{base}/{_q(args.target)}/rotate")
+    else:
+        result = client.call("DELETE", f"{base}/{_q(args.target)}")
+        return result, table([result], TOKEN_COLUMNS)
+    text = (f"SCIM base URL: {result['scim_base_url']}\nToken (shown once, store it in the identity provider "
+            f"now):\n{result['token']}")
+    return result, text
+
+
+def cmd_bundle(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    base = f"{_b(args)}/bundles"
+    if args.action == "list":
+        page = client.call("GET", base)
+        return page, table(page["bundles"], BUNDLE_COLUMNS)
+    if not args.target:
+        raise SystemExit(f"bundle {args.action}: give the bundle's {'NAME' if args.action == 'create' else 'ID'}")
+    if args.action == "create":
+        result = client.call("POST", base, body={"display_name": args.target, "grants": args.grant or []})
+    else:
+        result = client.call("PUT", f"{base}/{_q(args.target)}/grants", body={"grants": args.grant or []})
+    return result, table([result], BUNDLE_COLUMNS)
+
+
 def cmd_dev_token(_: Client | None, args: argparse.Namespace) -> tuple[Any, str]:
     from accessflow import devlogin
 
@@ -492,6 +529,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", default="operator", help="who runs it, as the audit trail names it (default: operator)")
     p.add_argument("--json", action="store_true", help="print what was done as JSON")
     p.set_defaults(func=cmd_bootstrap)
+
+    p = add("scim-token", "Manage the business's SCIM bearer tokens (for Okta, Entra ID, JumpCloud...).",
+            "create NAME prints the token once, with the SCIM base URL; list never shows secrets; rotate ID "
+            "replaces the secret (the old one dies); revoke ID ends it. Admin of every account.", cmd_scim_token)
+    p.add_argument("action", choices=["create", "list", "rotate", "revoke"])
+    p.add_argument("target", nargs="?", metavar="NAME|ID", help="the new token's name, or the token id")
+
+    p = add("bundle", "Manage access bundles: the SCIM groups an identity provider assigns people to.",
+            "create NAME --grant ACCOUNT:ROLE...; set-grants ID --grant ...; list. You must be Admin of every "
+            "account a bundle grants on.", cmd_bundle)
+    p.add_argument("action", choices=["create", "list", "set-grants"])
+    p.add_argument("target", nargs="?", metavar="NAME|ID", help="the new bundle's name, or the bundle id")
+    p.add_argument("--grant", action="append", type=grants_arg, metavar="ACCOUNT:ROLE",
+                   help="a role on an account (repeatable)")
 
     p = add("dev-token", "Sign in at the LOCAL stack's identity provider and print the ID token (make serve).",
             "Registers the person's claims at the local OpenID Connect provider, signs in with the "

@@ -80,3 +80,10 @@ def load(model: type[S]) -> S:
     configure_from_environment()
     bind(settings.table_name, settings.aws_region or os.environ.get("AWS_DEFAULT_REGION"))
     return settings
+
+
+class ScimSettings(MailSettings):
+    """The SCIM endpoint: it starts onboarding and offboarding executions."""
+
+    onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")
+    offboarding_state_machine_arn: str = Field(alias="OFFBOARDING_STATE_MACHINE_ARN")

@@ -222,6 +222,26 @@ def _retire(s: Scene) -> Call:
     return Call("POST", f"/businesses/{s.b}/accounts/{account_id}/retire", json={"reason": "closed"})
 
 
+def _scim_token(s: Scene) -> str:
+    """A SCIM token created by the business's first Admin (Admin of every account)."""
+    def make() -> str:
+        r = s.api.post(f"/businesses/{s.b}/scim-tokens", token=s.world.admin.token,
+                       json={"name": f"idp-{uuid.uuid4().hex[:8]}"})
+        assert r.status_code == 201, r.text
+        return str(r.json()["token_id"])
+    return s.cached("scim-token", make)  # type: ignore[no-any-return]
+
+
+def _bundle(s: Scene) -> str:
+    def make() -> str:
+        r = s.api.post(f"/businesses/{s.b}/bundles", token=s.world.admin.token,
+                       json={"display_name": f"bundle-{uuid.uuid4().hex[:8]}",
+                             "grants": [{"account_id": ACCOUNT, "role": "Analyst"}]})
+        assert r.status_code == 201, r.text
+        return str(r.json()["group_id"])
+    return s.cached("bundle", make)  # type: ignore[no-any-return]
+
+
 B = "/businesses/{business_id}"
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule(PUBLIC, lambda s: Call("GET", "/openapi.json")),
@@ -264,6 +284,20 @@ ROUTES: dict[tuple[str, str], Rule] = {
         ADMIN_OF_TARGET, lambda s: Call("PATCH", f"/businesses/{s.b}/accounts/{ACCOUNT}",
                                         json={"display_name": "Account one (renamed)"})),
     ("POST", f"{B}/accounts/{{account_id}}/retire"): Rule(ADMIN_OF_TARGET, _retire, consumes=True),
+    ("POST", f"{B}/scim-tokens"): Rule(ADMIN_OF_ALL, lambda s: Call(
+        "POST", f"/businesses/{s.b}/scim-tokens", json={"name": f"idp-{uuid.uuid4().hex[:8]}"}), ok=201),
+    ("GET", f"{B}/scim-tokens"): Rule(ADMIN_OF_ALL, lambda s: Call("GET", f"/businesses/{s.b}/scim-tokens")),
+    ("POST", f"{B}/scim-tokens/{{token_id}}/rotate"): Rule(
+        ADMIN_OF_ALL, lambda s: Call("POST", f"/businesses/{s.b}/scim-tokens/{_scim_token(s)}/rotate")),
+    ("DELETE", f"{B}/scim-tokens/{{token_id}}"): Rule(
+        ADMIN_OF_ALL, lambda s: Call("DELETE", f"/businesses/{s.b}/scim-tokens/{_scim_token(s)}"), consumes=True),
+    ("GET", f"{B}/bundles"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/bundles")),
+    ("POST", f"{B}/bundles"): Rule(ADMIN_OF_TARGET, lambda s: Call("POST", f"/businesses/{s.b}/bundles", json={
+        "display_name": f"bundle-{uuid.uuid4().hex[:8]}", "grants": [{"account_id": ACCOUNT, "role": "Editor"}]}),
+        ok=201),
+    ("PUT", f"{B}/bundles/{{group_id}}/grants"): Rule(
+        ADMIN_OF_TARGET, lambda s: Call("PUT", f"/businesses/{s.b}/bundles/{_bundle(s)}/grants", json={
+            "grants": [{"account_id": ACCOUNT, "role": "Editor"}]})),
     ("GET", f"{B}/access-review"): Rule(
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/access-review", params={"format": "csv"})),
 }

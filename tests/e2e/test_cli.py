@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 COMMANDS = ("invite", "invitations", "resend", "revoke", "reissue", "confirm", "reject", "members", "set-role",
             "offboard", "offboarding", "rerun-offboarding", "policy", "audit", "review", "dev-token", "accounts",
-            "add-account", "rename-account", "retire-account", "me", "bootstrap")
+            "add-account", "rename-account", "retire-account", "me", "bootstrap", "scim-token",
+            "bundle")
 NO_BUSINESS = ("dev-token", "me", "bootstrap")
 
 
@@ -269,3 +270,21 @@ def test_bootstrap_reads_the_stack_outputs(stack: Any, monkeypatch: pytest.Monke
     assert cli.main(["bootstrap", "--stack", "accessflow", "--business-id", "stack-co", "--name", "Stack Co",
                      "--account", "a:A:tiktok", "--admin-email", "a@stack.example", "--admin-name", "A"]) == 0
     assert seen == ["accessflow"] and "Done" in capsys.readouterr().out
+
+
+def test_scim_tokens_and_bundles(world: World, run: Any, api: Any) -> None:
+    created = run("scim-token", world.business_id, "create", "okta", "--json")
+    assert created["token"].startswith("scim_") and created["scim_base_url"].endswith(world.business_id)
+    listed = run("scim-token", world.business_id, "list")
+    assert created["token_id"] in listed and created["token"] not in listed
+    out = run("scim-token", world.business_id, "rotate", created["token_id"])
+    assert "shown once" in out and created["token"] not in out
+    revoked = run("scim-token", world.business_id, "revoke", created["token_id"], "--json")
+    assert revoked["status"] == "REVOKED"
+    bundle = run("bundle", world.business_id, "create", "Social editors", "--grant", "acct-1:Editor", "--json")
+    assert bundle["grants"] == [{"account_id": "acct-1", "role": "Editor"}]
+    changed = run("bundle", world.business_id, "set-grants", bundle["group_id"], "--grant", "acct-2:analyst",
+                  "--json")
+    assert changed["grants"] == [{"account_id": "acct-2", "role": "Analyst"}]
+    assert "Social editors" in run("bundle", world.business_id, "list")
+    assert "Conflict" in run("bundle", world.business_id, "create", "social EDITORS", ok=False)

@@ -16,6 +16,12 @@ offboarding        ``BIZ#{b}``                 ``OFFBOARD#{m}``
 audit entry        ``AUDIT#{b}``               ``{iso time}#{seq}``             GSI1: member
 directory          ``WHO#EMAIL#{e}`` /         ``BIZ#{b}``                      (a person's memberships,
                    ``WHO#LOGIN#{sub}``                                          across businesses: GET /me)
+SCIM token         ``BIZ#{b}``                 ``SCIMTOKEN#{t}``
+SCIM user          ``BIZ#{b}``                 ``SCIMUSER#{u}``
+SCIM lookup        ``BIZ#{b}``                 ``SCIMNAME#{e}`` / ``SCIMEXT#{x}`` /
+                                               ``SCIMEMAIL#{e}#{u}`` / ``SCIMGROUP#{name}``
+bundle (group)     ``BIZ#{b}``                 ``BUNDLE#{g}``
+bundle membership  ``BIZ#{b}``                 ``BMEMBER#{g}#{u}`` and ``UBUNDLE#{u}#{g}``
 =================  ==========================  ===============================  ==========================
 
 The table name comes from the environment at bind time (:func:`bind`), never from code.
@@ -244,6 +250,66 @@ class AuditItem(BaseItem):
     by_member = _Gsi1()
 
 
+class ScimTokenItem(BaseItem):
+    """A business's SCIM bearer token: only its SHA-256 is kept (the secret is shown once)."""
+
+    business_id = UnicodeAttribute()
+    token_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    status = UnicodeAttribute()  # ACTIVE | REVOKED
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    rotated_at = UTCDateTimeAttribute(null=True)
+    revoked_at = UTCDateTimeAttribute(null=True)
+    last_used_at = UTCDateTimeAttribute(null=True)
+
+
+class ScimUserItem(BaseItem):
+    """A user as the identity provider provisioned it (its SCIM attributes), linked to the member
+    the workflows create for it (``member_id``, the same uuid5 of the e-mail the invitation uses)."""
+
+    business_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    user_name = UnicodeAttribute()  # the e-mail, normalised
+    external_id = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    attributes = JSONAttribute(default=dict)  # the stored SCIM representation (without id/meta/groups)
+    member_id = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class ScimLookupItem(BaseItem):
+    """A uniqueness or filter key of a SCIM resource (userName, externalId, e-mail, group name)."""
+
+    target_id = UnicodeAttribute()
+
+
+class BundleItem(BaseItem):
+    """An access bundle: a set of (account, role) grants Admins define; a SCIM Group."""
+
+    business_id = UnicodeAttribute()
+    group_id = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    external_id = UnicodeAttribute(null=True)
+    grants = JSONAttribute(default=list)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class BundleMemberItem(BaseItem):
+    """One membership, written twice (by group and by user) so both sides are key queries."""
+
+    group_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    display = UnicodeAttribute(null=True)
+    added_at = UTCDateTimeAttribute()
+
+
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     BusinessItem,
     AccountItem,
@@ -254,6 +320,11 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     InvitationItem,
     OffboardingItem,
     AuditItem,
+    ScimTokenItem,
+    ScimUserItem,
+    ScimLookupItem,
+    BundleItem,
+    BundleMemberItem,
 )
 
 

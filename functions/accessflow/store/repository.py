@@ -196,7 +196,7 @@ def _connection_for(region: str | None) -> Connection:
     return Connection(region=region)
 
 
-_SEND_ORDER = {"check": 0, "save": 1, "update": 2}
+_SEND_ORDER = {"check": 0, "delete": 1, "save": 2, "update": 3}
 
 
 @dataclass
@@ -218,6 +218,9 @@ class Tx:
     def check(self, label: str, model: type[Any], pk: str, sk: str, condition: Condition) -> None:
         self.ops.append(("check", label, (model, pk, sk), condition, None))
 
+    def delete(self, label: str, item: Any, condition: Condition | None = None) -> None:
+        self.ops.append(("delete", label, item, condition, None))
+
     def audit(self, draft: AuditDraft) -> None:
         self.save("audit", audit_item(self.business_id, draft, self.ctx, self.at))
 
@@ -231,6 +234,8 @@ class Tx:
                         tx.save(target, condition=condition)
                     elif kind == "update":
                         tx.update(target, actions=actions, condition=condition)
+                    elif kind == "delete":
+                        tx.delete(target, condition=condition)
                     else:
                         model, pk, sk = target
                         tx.condition_check(model, pk, sk, condition=condition)
@@ -244,7 +249,7 @@ class Tx:
         condition did not hold; callers decide), ``TransactionConflict`` (passes: retried by the state
         machines, 503 in the API) or ``TransactionFailed`` (no retry helps)."""
         reasons = list(exc.cancellation_reasons or [])
-        # PynamoDB sends condition checks first, then puts, then updates (not in the order they were
+        # PynamoDB sends condition checks first, then deletes, puts, updates (not in the order they were
         # added): the reasons follow that order.
         sent = sorted(self.ops, key=lambda op: _SEND_ORDER[op[0]])
         cancelled = [(sent[i], reason) for i, reason in enumerate(reasons)

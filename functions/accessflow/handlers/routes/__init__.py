@@ -9,7 +9,9 @@ from accessflow.handlers.routes import (
     members,
     offboarding,
     review,
+    scim_admin,
     web,
 )
 
-__all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "offboarding", "review", "web"]
+__all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "offboarding", "review",
+           "scim_admin", "web"]
