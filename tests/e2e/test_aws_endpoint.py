@@ -68,15 +68,10 @@ class Served:
             "Detail": json.dumps(detail)}])
         assert resp["FailedEntryCount"] == 0, resp
 
-    def executions(self, machine: str, *, since: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-        """The machine's executions, less those in ``since`` (the demo business that serve seeds
-        onboards people of its own before the test starts)."""
+    def executions(self, machine: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.client("stepfunctions").list_executions(
             stateMachineArn=self.machines[machine])["executions"]
-        return [e for e in found if e["executionArn"] not in since]
-
-    def execution_arns(self, machine: str) -> set[str]:
-        return {e["executionArn"] for e in self.executions(machine)}
+        return found
 
     def mails_to(self, address: str) -> list[email.message.EmailMessage]:
         found = []
@@ -107,11 +102,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         proc.wait(timeout=30)
 
 
-
-
 def test_a_joiner_and_a_leaver_through_the_aws_endpoint(served: Served) -> None:
+    seeded = {m: {e["executionArn"] for e in served.executions(m)} for m in served.machines}
+
+    def new_executions(machine: str) -> list[str]:
+        """Statuses of the executions started since the test began (the seed ran some)."""
+        return [e["status"] for e in served.executions(machine) if e["executionArn"] not in seeded[machine]]
+
     joiner = f"ben-{uuid.uuid4().hex[:6]}@acme.example"
-    seeded = served.execution_arns("OnboardingStateMachine") | served.execution_arns("OffboardingStateMachine")
     served.put("member.onboarding.requested", {
         "business_id": BUSINESS, "email": joiner, "display_name": "Ben Baker", "employee_id": "E-1042",
         "grants": [{"account_id": "tiktok-main", "role": "Editor"}], "requested_by": "workday",
@@ -119,22 +117,20 @@ def test_a_joiner_and_a_leaver_through_the_aws_endpoint(served: Served) -> None:
     invitation = eventually(lambda: served.mails_to(joiner), timeout=30, what="the invitation e-mail")[-1]
     link = LINK.search(invitation.get_body(("plain",)).get_content())  # type: ignore[union-attr]
     assert link, invitation
-    assert [e["status"] for e in served.executions("OnboardingStateMachine", since=seeded)] == ["RUNNING"]
+    assert new_executions("OnboardingStateMachine") == ["RUNNING"]
 
     joiner_login = {"Authorization": f"Bearer {devlogin.id_token(served.idp_url, joiner)}"}
     accepted = requests.post(f"{served.api_url}/invitations/accept", json={"token": link.group(1)},
                              headers=joiner_login, timeout=30)
     assert accepted.status_code == 200, accepted.text
     member_id = accepted.json()["member_id"]
-    eventually(lambda: [e["status"] for e in served.executions("OnboardingStateMachine", since=seeded)]
-               == ["SUCCEEDED"],
+    eventually(lambda: new_executions("OnboardingStateMachine") == ["SUCCEEDED"],
                timeout=30, what="the onboarding execution to succeed")
 
     served.put("member.offboarding.requested", {
         "business_id": BUSINESS, "email": joiner, "reason": "terminated", "requested_by": "workday",
         "idempotency_key": f"workday-leaver-{joiner}"})
-    eventually(lambda: [e["status"] for e in served.executions("OffboardingStateMachine", since=seeded)]
-               == ["SUCCEEDED"],
+    eventually(lambda: new_executions("OffboardingStateMachine") == ["SUCCEEDED"],
                timeout=60, what="the offboarding execution to succeed")
     admin = {"Authorization": f"Bearer {devlogin.id_token(served.idp_url, 'admin@acme.example')}"}
     receipt = requests.get(f"{served.api_url}/businesses/{BUSINESS}/members/{member_id}/offboarding",
