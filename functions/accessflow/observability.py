@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -57,6 +58,30 @@ class RedactTokens(logging.Filter):
 logger = Logger()
 logger.addFilter(RedactTokens())
 metrics = Metrics()
+
+
+def _serialised(method: Callable[..., Any], lock: threading.Lock) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+    return call
+
+
+def _thread_safe_metrics() -> None:
+    """Powertools keeps the metric set in one process-wide dict and flushes it as "check it is not
+    empty, serialise, clear". Lambda runs one invocation per process at a time, so that is safe there;
+    the local stack runs every function in one process, on threads (Map and Parallel states, concurrent
+    executions), where one invocation's flush could empty the set between another's check and its
+    serialisation and fail that invocation with ``SchemaValidationError: Must contain at least one
+    metric``. Adding and flushing under one lock makes the check-and-flush atomic; in Lambda the lock
+    is never contended."""
+    provider: Any = metrics.provider
+    lock = threading.Lock()
+    provider.add_metric = _serialised(provider.add_metric, lock)
+    provider.flush_metrics = _serialised(provider.flush_metrics, lock)
+
+
+_thread_safe_metrics()
 
 
 def tracing_enabled() -> bool:
