@@ -1,8 +1,9 @@
 """The console's "Provisioning (SCIM)" view in a real browser against the local stack and its IdP: an
 Admin creates a SCIM token (shown once, with the base URL; the list never shows it again; the SCIM
 endpoint accepts it), rotates it and revokes it (each asked first), creates an access bundle with roles
-on two accounts and changes its roles. What the page claims is checked through the HTTP API; axe-core
-checks the view; the screenshot goes to ``docs/screenshots/console-scim.png``.
+on two accounts and changes its roles; an Admin of one account only sees the tokens' refusal as its
+title and detail and may give roles in a bundle only on that account. What the page claims is checked
+through the HTTP API; axe-core checks the view; the screenshot goes to ``docs/screenshots/console-scim.png``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import make_business, screenshot, sign_in_at_idp
-from tests.browser.test_console import serious_violations
+from tests.browser.test_console import onboard_named, serious_violations
 from tests.world import World
 
 expect.set_options(timeout=15_000)
@@ -160,6 +161,43 @@ def test_an_access_bundle_is_created_on_two_accounts_and_its_roles_changed(conso
     [bundle] = [b for b in r.json()["bundles"] if b["display_name"] == "Social team"]
     assert sorted((g["account_id"], g["role"]) for g in bundle["grants"]) == [("acme-ads", "Analyst"),
                                                                               ("acme-tiktok", "Moderator")]
+
+
+def test_an_admin_of_one_account_sees_the_token_refusal_and_can_define_bundles_only_there(
+        browser: Any, stack: Any, world: World, api: Any) -> None:
+    email = f"olga-{world.business_id}@acme.example"
+    world.person(email)
+    onboard_named(world, api, email, "Olga One-Account", {"acme-tiktok": "Admin"})
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{stack.api_url}/console#/{world.business_id}/scim")
+        page.get_by_role("button", name="Sign in").click()
+        sign_in_at_idp(page, stack.idp.issuer, email)
+        page.wait_for_url(re.compile(r"/console(#.*)?$"))
+        open_view(page, world)
+        refusal = page.locator("#scim-tokens .problem")
+        expect(refusal.locator(".problem-title")).not_to_be_empty()
+        expect(refusal.locator(".problem-detail")).not_to_be_empty()
+        expect(refusal).not_to_contain_text("403")  # title and detail, never a bare status code
+        expect(page.get_by_role("button", name="Create token")).to_have_count(0)
+        # The bundles still load; only the account she is Admin of can be given in a bundle.
+        create = page.locator("form.bundle-form", has=page.get_by_role("heading", name="Create a bundle"))
+        expect(create.get_by_label("Acme on TikTok")).to_be_enabled()
+        expect(create.get_by_label("Acme on Instagram")).to_be_disabled()
+        expect(page.locator("#scim-bundles .problem")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_the_invite_form_keeps_its_role_per_account_picker(console: Any, world: World) -> None:
+    page = console  # the picker is shared with the bundles' forms
+    page.get_by_role("link", name="Invite").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invite a member")
+    for _, name, _ in ACCOUNTS:
+        expect(page.get_by_label(name)).to_have_value("")
+    expect(page.get_by_label("Acme on TikTok").locator("option")).to_have_text(
+        ["No access", "Admin", "Editor", "Moderator", "Analyst"])
 
 
 def test_no_serious_accessibility_violation_on_the_provisioning_view(console: Any, world: World) -> None:
