@@ -6,6 +6,7 @@ import * as auth from "./console-auth.js";
 import { announce, focusOn, h, person, problemBox, replace } from "./console-dom.js";
 import { auditView, reviewView } from "./console-audit.js";
 import { inviteView } from "./console-invite.js";
+import { scimView } from "./console-scim.js";
 import { confirmationsView, invitationsView } from "./console-invitations.js";
 import { accountsView, policyView } from "./console-settings.js";
 import { memberView, teamView } from "./console-team.js";
@@ -19,6 +20,7 @@ const VIEWS = [
   { id: "review", label: "Access review", render: reviewView },
   { id: "accounts", label: "Accounts", render: accountsView },
   { id: "policy", label: "Policy", render: policyView },
+  { id: "scim", label: "Provisioning (SCIM)", render: scimView },
 ];
 const HIDDEN_VIEWS = { member: memberView };
 

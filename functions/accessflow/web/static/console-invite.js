@@ -5,6 +5,29 @@ import * as api from "./console-api.js";
 import { announce, field, focusOn, h, nextId, noteBox, platformLabel, problemBox, replace, setFieldError } from "./console-dom.js";
 import { ROLES, ROLE_PLAIN } from "./console-team.js";
 
+/**
+ * A role per account ("No access" by default): {roleFields: Map(account_id → field), rows: [wrap]}.
+ * Shared by the Invite form and the access bundles' forms. `selected` preselects roles
+ * ({account_id: role}); an account where the caller is not Admin is disabled with `notAdminHint`.
+ */
+export function accountRolePicker(accounts, { selected = {}, notAdminHint = "only its Admins can invite to it" } = {}) {
+  const roleFields = new Map();
+  const rows = accounts.map((a) => {
+    const mine = a.your_role === undefined || a.your_role === "Admin";
+    const current = selected[a.account_id] || "";
+    const select = h("select", { name: `role-${a.account_id}`, disabled: !mine },
+      h("option", { value: "", selected: !current }, "No access"),
+      ROLES.map((r) => h("option", { value: r, selected: r === current }, r)));
+    const where = a.platform ? platformLabel(a.platform) : a.account_id;
+    const f = field(a.display_name || a.account_id, select,
+      { hint: mine ? where : `${where} — ${notAdminHint}` });
+    f.wrap.classList.add("account-role");
+    roleFields.set(a.account_id, f);
+    return f.wrap;
+  });
+  return { roleFields, rows };
+}
+
 export async function inviteView(app) {
   const accounts = (await app.accounts()).filter((a) => a.status !== "RETIRED");
   const email = field("E-mail address", h("input", { type: "email", name: "email", autocomplete: "off", required: true, maxlength: "254" }),
@@ -13,20 +36,8 @@ export async function inviteView(app) {
   const employee = field("Employee id (optional)", h("input", { type: "text", name: "employee_id", autocomplete: "off", maxlength: "128" }),
     { hint: "Lets an HR leaver event name this person." });
 
-  const roleFields = new Map();
+  const { roleFields, rows } = accountRolePicker(accounts);
   const grantsError = h("p", { class: "field-error", id: nextId("grants-error"), hidden: true });
-  const rows = accounts.map((a) => {
-    const mine = a.your_role === undefined || a.your_role === "Admin";
-    const select = h("select", { name: `role-${a.account_id}`, disabled: !mine },
-      h("option", { value: "", selected: true }, "No access"),
-      ROLES.map((r) => h("option", { value: r }, r)));
-    const where = a.platform ? platformLabel(a.platform) : a.account_id;
-    const f = field(a.display_name || a.account_id, select,
-      { hint: mine ? where : `${where} — only its Admins can invite to it` });
-    f.wrap.classList.add("account-role");
-    roleFields.set(a.account_id, f);
-    return f.wrap;
-  });
   const grantsSet = h("fieldset", { class: "grants", "aria-describedby": grantsError.id },
     h("legend", {}, "Role per account"),
     h("p", { class: "hint" }, "Choose a role on each account they need; the others stay at No access. An Admin role needs a second Admin's confirmation."),
