@@ -176,7 +176,7 @@ class InvitationItem(BaseItem):
     grants = JSONAttribute()
     final_grants = JSONAttribute(null=True)
     status = UnicodeAttribute()
-    source = UnicodeAttribute()  # "hr" or "api"
+    source = UnicodeAttribute()  # "hr", "api" or "scim"
     requested_by = UnicodeAttribute()
     inviter_email = UnicodeAttribute(null=True)
     idempotency_key = UnicodeAttribute(null=True)

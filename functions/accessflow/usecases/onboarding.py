@@ -494,6 +494,7 @@ def announce(
         "business_id": business_id, "invitation_id": invitation_id, "member_id": inv.member_id,
         "email": inv.email, "outcome": outcome,
         "grants": inv.final_grants if outcome == "ACTIVATED" else inv.grants,
+        "source": inv.source,  # hr | api | scim: lets a rule take only its own (the SCIM follow-up)
     }
     if first and inv.inviter_email:
         hint = {
