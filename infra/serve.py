@@ -27,7 +27,9 @@ def main() -> int:
     idp = oidc.provider(int(os.environ.get("ACCESSFLOW_IDP_PORT", oidc.DEFAULT_PORT)))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalStack(port=port, aws_port=aws_port, outbox_dir=outbox) as stack:
+    # The e-mails' links point at this server (the template's PublicBaseUrl; deployed: your domain).
+    public = os.environ.get("ACCESSFLOW_PUBLIC_URL") or f"http://127.0.0.1:{port}"
+    with LocalStack(port=port, aws_port=aws_port, outbox_dir=outbox, parameters={"PublicBaseUrl": public}) as stack:
         print(f"AccessFlow local stack: {stack.api_url}")
         for line in stack.describe_aws_endpoint():
             print(line)
