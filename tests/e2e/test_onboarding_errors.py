@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from accessflow.domain.policy import BusinessPolicy
+from tests.e2e.people import wait_sent
 from tests.world import World, execution_for, invitation_link_token, make_world
 
 PROBLEM = "application/problem+json"
@@ -32,7 +33,12 @@ def invite(stack: Any, api: Any, world: World, email: str, role: str = "Editor")
                        json={"email": email, "display_name": email.split("@")[0],
                              "grants": [{"account_id": "acct-1", "role": role}]})
     assert created.status_code == 201, created.text
-    return created.json()["invitation_id"], invitation_link_token(stack, email, after=before)
+    invitation_id = created.json()["invitation_id"]
+    # The e-mail reaches the outbox just before the delivery is recorded (SENDING → SENT): wait for
+    # both, or a "nothing changed" snapshot taken in between sees the delivery change.
+    link = invitation_link_token(stack, email, after=before)
+    wait_sent(world, api, invitation_id)
+    return invitation_id, link
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:

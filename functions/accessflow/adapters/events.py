@@ -22,9 +22,9 @@ class EventBridgePublisher:
 
     def publish_many(self, events: list[tuple[str, dict[str, Any]]]) -> None:
         if self._client is None:
-            import boto3
+            from accessflow.adapters.clients import client
 
-            self._client = boto3.client("events")
+            self._client = client("events")
         for start in range(0, len(events), 10):  # PutEvents takes at most 10 entries
             entries = [
                 {"Source": SOURCE, "DetailType": dt, "Detail": json.dumps(d, default=str),

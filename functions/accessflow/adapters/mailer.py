@@ -31,9 +31,9 @@ class SesMailer:
 
     def _ses(self) -> Any:
         if self._client is None:
-            import boto3
+            from accessflow.adapters.clients import client
 
-            self._client = boto3.client("sesv2")
+            self._client = client("sesv2")
         return self._client
 
     def send(self, message: Message) -> str:

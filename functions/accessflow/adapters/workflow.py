@@ -20,9 +20,9 @@ class StepFunctionsWorkflow:
 
     def _sfn(self) -> Any:
         if self._client is None:
-            import boto3
+            from accessflow.adapters.clients import client
 
-            self._client = boto3.client("stepfunctions")
+            self._client = client("stepfunctions")
         return self._client
 
     def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
