@@ -21,9 +21,9 @@ from tests.world import World, eventually, invitation_link_token, make_world
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 COMMANDS = ("invite", "invitations", "resend", "revoke", "reissue", "confirm", "reject", "members", "set-role",
-            "move", "offboard", "offboarding", "rerun-offboarding", "policy", "audit", "review", "dev-token", "accounts",
+            "offboard", "offboarding", "rerun-offboarding", "policy", "audit", "review", "dev-token", "accounts",
             "add-account", "rename-account", "retire-account", "me", "bootstrap", "scim-token",
-            "bundle")
+            "bundle", "move")
 NO_BUSINESS = ("dev-token", "me", "bootstrap")
 
 
