@@ -222,3 +222,24 @@ def test_the_cli_moves_a_member(world: World, api: Any) -> None:
     assert roles_of(world, api, member_id) == {A: "Analyst", B: "Editor"}  # the raise to Admin waits
     move_id = done.stdout.split()[1].rstrip(":")
     world.stack.wait_for_state(mover_execution(world, move_id)[0]["executionArn"], "AwaitConfirmation")
+
+
+def test_offboarding_cancels_a_waiting_proposal(world: World, api: Any) -> None:
+    member_id = onboard(world, api, "leaving-mover@example.com", {A: "Editor"})
+    key = f"workday-move-{uuid.uuid4().hex}"
+    hr_move(world, key, {A: "Editor", B: "Admin"}, member_id=member_id)
+    move_id = move_id_for(world.business_id, key)
+    arn = mover_execution(world, move_id)[0]["executionArn"]
+    world.stack.wait_for_state(arn, "AwaitConfirmation")
+    eventually(lambda: (api.get(f"/businesses/{world.business_id}/invitations/{move_id}",
+                                token=world.admin.token).json().get("execution_arn")), what="the wait registered")
+    world.stack.put_event("member.offboarding.requested", {
+        "business_id": world.business_id, "member_id": member_id, "reason": "left", "requested_by": "workday",
+        "idempotency_key": f"workday-leave-{uuid.uuid4().hex}"}, source="hr.workday")
+    world.stack.wait_idle()
+    assert world.stack.wait_execution(arn, timeout=60)["status"] == "SUCCEEDED"
+    r = api.get(f"/businesses/{world.business_id}/invitations/{move_id}", token=world.admin.token)
+    assert r.json()["status"] == "REJECTED"
+    last = changed_events(world, member_id)[-1]
+    assert last["status"] == "REJECTED" and [c["account_id"] for c in last["declined"]] == [B]
+    assert changes(trail(world, api, member_id))[("member.change.declined", move_id)] == 1

@@ -281,6 +281,25 @@ def finish(business_id: str, move_id: str, outcome: str, *, ctx: store.Context, 
     return move
 
 
+def cancel_proposals(business_id: str, email: str, *, workflow: Workflow, ctx: store.Context, now: datetime,
+                     retention: timedelta) -> list[dict[str, Any]]:
+    """The offboarding's step that cancels invitations: a member who leaves takes their waiting mover
+    proposals with them (``ACCEPTED → REJECTED``, audited ``member.change.cancelled``); each waiting
+    mover execution is failed with ``InvitationRevoked`` and closes the move."""
+    cancelled: list[dict[str, Any]] = []
+    for inv in move_store.open_proposals(business_id, email):
+        try:
+            store.close_invitation(inv, from_status=InvitationStatus.ACCEPTED, to_status=InvitationStatus.REJECTED,
+                                   action="member.change.cancelled", ctx=ctx, now=now, retention=retention)
+        except store.ConditionFailed:
+            continue  # decided meanwhile
+        ended = workflow.fail(inv.confirm_task_token, "InvitationRevoked", "the member was offboarded") \
+            if inv.confirm_task_token else False
+        cancelled.append({"invitation_id": inv.invitation_id, "grants": inv.grants,
+                          "execution_arn": inv.execution_arn, "execution_signalled": ended})
+    return cancelled
+
+
 # --- what is announced and answered ------------------------------------------------------------------
 
 
