@@ -17,7 +17,7 @@ import pytest
 
 from accessflow.usecases.mover import move_id_for
 from tests.e2e.people import members, onboard
-from tests.world import World, eventually, make_world
+from tests.world import World, eventually, mails_to, make_world
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -99,6 +99,10 @@ def test_hr_mover_reduces_at_once_and_waits_for_a_second_admin_on_the_raise(worl
                 params={"status": "ACCEPTED"})
     queued = [i for i in r.json()["invitations"] if i["invitation_id"] == move_id]
     assert queued and queued[0]["source"] == "mover" and queued[0]["grants"] == [{"account_id": C, "role": "Admin"}]
+
+    # the accounts' admins are asked, in words that say it is a change of an active member's roles
+    eventually(lambda: [m for m in mails_to(world.stack, "second.admin@example.com")
+                        if "are to change" in (m.text or "") and move_id in (m.text or "")], what="admins asked")
 
     # the member cannot confirm it; a second admin does, and C becomes active
     person = world.person("mover@example.com")
