@@ -225,7 +225,21 @@ def test_the_cli_moves_a_member(world: World, api: Any) -> None:
     assert "applied now" in done.stdout and "awaiting another Admin's confirmation" in done.stdout, done.stdout
     assert roles_of(world, api, member_id) == {A: "Analyst", B: "Editor"}  # the raise to Admin waits
     move_id = done.stdout.split()[1].rstrip(":")
-    world.stack.wait_for_state(mover_execution(world, move_id)[0]["executionArn"], "AwaitConfirmation")
+    arn = mover_execution(world, move_id)[0]["executionArn"]
+    world.stack.wait_for_state(arn, "AwaitConfirmation")
+    eventually(lambda: api.get(f"/businesses/{world.business_id}/invitations/{move_id}",
+                               token=world.admin.token).json().get("execution_arn"), what="the wait registered")
+
+    # the second admin declines it (the CLI's reject): nothing more is granted, member.changed says so
+    env["ACCESSFLOW_TOKEN"] = second_admin(world).token
+    done = subprocess.run([sys.executable, "-m", "accessflow.cli", "reject", world.business_id, move_id,
+                           "--reason", "not this quarter"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert world.stack.wait_execution(arn)["status"] == "SUCCEEDED"
+    assert roles_of(world, api, member_id) == {A: "Analyst", B: "Editor"}
+    last = changed_events(world, member_id)[-1]
+    assert last["status"] == "REJECTED" and [c["account_id"] for c in last["declined"]] == [B]
 
 
 def test_offboarding_cancels_a_waiting_proposal(world: World, api: Any) -> None:

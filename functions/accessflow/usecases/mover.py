@@ -157,7 +157,9 @@ def begin(req: MoveRequest, ctx: store.Context, now: datetime, *,
     move_id = req.move_id or (move_id_for(req.business_id, req.idempotency_key) if req.idempotency_key
                               else uuid.uuid4().hex)
     existing = move_store.get_move(req.business_id, move_id)
-    if existing is None:
+    for attempt in range(3):
+        if existing is not None:
+            break
         p = plan(req, authorize)
         d = p.diff
         needs = rules.needs_confirmation(d.proposals, p.policy)
@@ -167,12 +169,13 @@ def begin(req: MoveRequest, ctx: store.Context, now: datetime, *,
                 reductions=d.reductions, proposals=d.proposals, needs_confirmation=needs, current=p.current,
                 confirmation_window=CONFIRMATION_WINDOW, ctx=ctx, now=now)
         except store.ConditionFailed as exc:
-            again = move_store.get_move(req.business_id, move_id)
-            if again is None:
+            existing = move_store.get_move(req.business_id, move_id)  # a racing duplicate: same effect
+            if existing is None and (attempt == 2 or not all(label.startswith("grant:") for label in exc.labels)):
                 raise _apply_error(exc, p) from exc
-            existing = again  # a racing duplicate recorded it first: same effect
+            # else a grant changed between the read and the write: plan again from what is there now
         else:
             _verify(p.member, d)
+    assert existing is not None
     if existing.status == move_store.AWAITING and not existing.needs_confirmation:
         try:
             _confirm(existing, None, decided_by="system:auto-confirm", ctx=ctx, now=now)
