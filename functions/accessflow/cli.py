@@ -181,6 +181,20 @@ def cmd_set_role(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     return result, table([result], MEMBER_COLUMNS) + note
 
 
+MOVE_COLUMNS = ("account_id", "change", "before", "after")
+
+
+def cmd_move(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    """A mover: the member's complete desired set (issue 11, docs/movers.md)."""
+    result = client.call("PUT", f"{_b(args)}/members/{_q(_member_id(client, args))}/grants",
+                         body={"grants": args.grant})
+    text = f"move {result['move_id']}: {result['status']}\n\napplied now:\n" + table(result["applied"], MOVE_COLUMNS)
+    if result.get("pending"):
+        text += (f"\n\nawaiting another Admin's confirmation (accessflow confirm {args.business_id} "
+                 f"{result['invitation_id']}):\n" + table(result["pending"], MOVE_COLUMNS))
+    return result, text
+
+
 def cmd_offboard(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     body = {"reason": args.reason}
     result = client.call("POST", f"{_b(args)}/members/{_q(_member_id(client, args))}/offboard", body=body)
@@ -441,6 +455,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("account_id", metavar="ACCOUNT", help="the account id")
     p.add_argument("role", metavar="ROLE", nargs="?", help=f"the new role: {', '.join(ROLES)}")
     p.add_argument("--remove", action="store_true", help="remove the member's role on the account")
+
+    p = add("move", "Give a member exactly these grants (a mover): what is left out is removed.",
+            "Removals and lowered roles apply at once; new accounts and raised roles wait for another Admin's "
+            "confirmation when they need one (Admin always). You must be Admin of every account that changes. "
+            "An empty set is refused: use offboard.", cmd_move)
+    p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
+    p.add_argument("--grant", action="append", type=grants_arg, required=True, metavar="ACCOUNT:ROLE",
+                   help=f"a role the member keeps or gets (repeatable); ROLE is one of {', '.join(ROLES)}")
 
     p = add("offboard", "Offboard a member: every grant revoked, pending invitations cancelled, sessions "
             "revoked.", "Runs the offboarding workflow; the receipt lists what was removed.", cmd_offboard)

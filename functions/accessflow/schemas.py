@@ -46,6 +46,26 @@ class OffboardingRequested(_Strict):
         return self
 
 
+class MemberChangeRequested(_Strict):
+    """detail of ``member.change.requested`` (a mover): exactly one of member_id, employee_id, email;
+    ``grants`` is the complete desired set (1 to 50; an empty set is an offboarding, not a move)."""
+
+    business_id: str = Id
+    member_id: str | None = Field(default=None, min_length=1, max_length=128)
+    employee_id: str | None = Field(default=None, min_length=1, max_length=128)
+    email: EmailStr | None = None
+    grants: list[Grant] = Field(min_length=1, max_length=50)
+    requested_by: str = Field(min_length=1, max_length=200)
+    idempotency_key: str = Field(min_length=8, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> MemberChangeRequested:
+        given = [v for v in (self.member_id, self.employee_id, self.email) if v]
+        if len(given) != 1:
+            raise ValueError("exactly one of member_id, employee_id or email identifies the member")
+        return self
+
+
 class HrEvent(BaseModel):
     """The EventBridge envelope of an HR event (the parts we read)."""
 
@@ -89,3 +109,9 @@ class OffboardBody(_Strict):
 class RerunOffboardingBody(_Strict):
     reason: str = Field(min_length=1, max_length=500,
                         description="What was fixed, or why it is re-run (kept on the attempt and the audit trail).")
+
+
+class MoveBody(_Strict):
+    grants: list[Grant] = Field(max_length=50, description=(
+        "The member's complete desired set of grants: what is not in it is removed. Empty is refused "
+        "(400 empty-grants): removing every access is an offboarding."))

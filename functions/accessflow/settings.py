@@ -44,12 +44,21 @@ class IntakeSettings(Settings):
 class ApiSettings(MailSettings):
     onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")
     offboarding_state_machine_arn: str = Field(alias="OFFBOARDING_STATE_MACHINE_ARN")
+    mover_state_machine_arn: str = Field(alias="MOVER_STATE_MACHINE_ARN")
     # The browser pages sign in at the issuer the JWT authorizer trusts, as the client it expects.
     oidc_issuer: str = Field(alias="OIDC_ISSUER", pattern=r"^https?://[^/\s]+")
     oidc_client_id: str = Field(alias="OIDC_CLIENT_ID", min_length=1)
     # Where the IdP's token endpoint lives when not on the issuer's origin (Cognito's hosted domain).
     oidc_endpoint_origins: str = Field(default="", alias="OIDC_ENDPOINT_ORIGINS",
                                        pattern=r"^(\s*https?://[^/\s]+/?\s*)*$")
+
+
+class MoverIntakeSettings(Settings):
+    """HR mover events (``member.change.requested``): their own intake function."""
+
+    mover_state_machine_arn: str = Field(alias="MOVER_STATE_MACHINE_ARN")
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME")
+    dead_letter_queue_url: str = Field(alias="INTAKE_DLQ_URL")
 
 
 class SweepSettings(MailSettings):

@@ -137,6 +137,19 @@ def _remove_grant(s: Scene) -> Call:
     return Call("DELETE", f"/businesses/{s.b}/members/{s.target_member}/grants/{ACCOUNT}")
 
 
+def _move(s: Scene) -> Call:
+    """A mover (issue 11) lowering the target's role on acct-1: applied at once (200)."""
+    held = {g["account_id"]: g["role"] for m in members(s.world, s.api) if m["member_id"] == s.target_member
+            for g in m["grants"]}
+    if held != {ACCOUNT: "Editor"}:
+        r = s.api.put(f"/businesses/{s.b}/members/{s.target_member}/grants/{ACCOUNT}", token=s.world.admin.token,
+                      json={"role": "Editor"})
+        assert r.status_code == 200, r.text
+    return Call("PUT", f"/businesses/{s.b}/members/{s.target_member}/grants",
+                json={"grants": [{"account_id": ACCOUNT, "role": "Analyst"}]},
+                after=lambda r: s.world.stack.wait_execution(r.json()["execution_arn"]))
+
+
 def _pending(s: Scene) -> dict[str, Any]:
     return s.cached("pending", lambda: s.invitation(accepted=False))  # type: ignore[no-any-return]
 
@@ -286,6 +299,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", f"{B}/members"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/members")),
     ("PUT", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _set_role),
     ("DELETE", f"{B}/members/{{member_id}}/grants/{{account_id}}"): Rule(ADMIN_OF_TARGET, _remove_grant),
+    ("PUT", f"{B}/members/{{member_id}}/grants"): Rule(ADMIN_OF_TARGET, _move),
     ("POST", f"{B}/members/{{member_id}}/offboard"): Rule(ADMIN_OF_TARGET, _offboard, ok=202, consumes=True),
     # An Admin passes authorization and learns the offboarding completed (409: nothing to re-run).
     ("POST", f"{B}/members/{{member_id}}/offboarding/rerun"): Rule(

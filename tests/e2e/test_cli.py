@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMMANDS = ("invite", "invitations", "resend", "revoke", "reissue", "confirm", "reject", "members", "set-role",
             "offboard", "offboarding", "rerun-offboarding", "policy", "audit", "review", "dev-token", "accounts",
             "add-account", "rename-account", "retire-account", "me", "bootstrap", "scim-token",
-            "bundle")
+            "bundle", "move")
 NO_BUSINESS = ("dev-token", "me", "bootstrap")
 
 

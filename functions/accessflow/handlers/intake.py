@@ -59,11 +59,11 @@ def _idempotent_start() -> Any:
     return start, config
 
 
-def dead_letter(event: dict[str, Any], reason: str) -> None:
+def dead_letter(event: dict[str, Any], reason: str, queue_url: str | None = None) -> None:
     import boto3
 
     boto3.client("sqs").send_message(
-        QueueUrl=_settings().dead_letter_queue_url,
+        QueueUrl=queue_url or _settings().dead_letter_queue_url,
         MessageBody=json.dumps({"reason": reason, "event": event}, default=str),
         MessageAttributes={"ERROR_CODE": {"DataType": "String", "StringValue": "MalformedEvent"},
                            "ERROR_MESSAGE": {"DataType": "String", "StringValue": reason[:1000]}},

@@ -13,6 +13,7 @@ grant              ``BIZ#{b}``                 ``GRANT#{m}#{a}``                
 invitation         ``BIZ#{b}``                 ``INV#{i}``                      GSI1: e-mail; TokenIndex;
                                                                                 DueIndex/RemindIndex (sparse)
 offboarding        ``BIZ#{b}``                 ``OFFBOARD#{m}``
+move (mover)       ``BIZ#{b}``                 ``MOVE#{id}``
 audit entry        ``AUDIT#{b}``               ``{iso time}#{seq}``             GSI1: member
 directory          ``WHO#EMAIL#{e}`` /         ``BIZ#{b}``                      (a person's memberships,
                    ``WHO#LOGIN#{sub}``                                          across businesses: GET /me)
@@ -310,6 +311,27 @@ class BundleMemberItem(BaseItem):
     added_at = UTCDateTimeAttribute()
 
 
+class MoveItem(BaseItem):
+    """A mover request (issue 11): ``BIZ#{b}`` / ``MOVE#{id}``. Written with the reductions it applied,
+    so any retry or duplicate delivery finds it and applies nothing twice; its proposals wait in an
+    invitation of the same id (``source`` ``mover``) for the confirmation queue."""
+
+    business_id = UnicodeAttribute()
+    move_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    source = UnicodeAttribute()  # hr | api | cli (the API's client)
+    requested_by = UnicodeAttribute()
+    status = UnicodeAttribute()  # APPLIED | AWAITING_CONFIRMATION | CONFIRMED | REJECTED | EXPIRED
+    desired = JSONAttribute()
+    reductions = JSONAttribute(default=list)  # [{account_id, change, before, after}] applied at once
+    proposals = JSONAttribute(default=list)  # awaiting confirmation (the invitation's grants)
+    confirmed = JSONAttribute(null=True)  # what the confirmation applied
+    needs_confirmation = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    decided_by = UnicodeAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     BusinessItem,
     AccountItem,
@@ -325,6 +347,7 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     ScimLookupItem,
     BundleItem,
     BundleMemberItem,
+    MoveItem,
 )
 
 

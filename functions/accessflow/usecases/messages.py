@@ -36,9 +36,11 @@ def invitation(
 
 
 def confirmation_needed(*, to: str, invitee: str, business: str, grants: list[Grant], invitation_id: str,
-                        api_hint: str) -> Message:
+                        api_hint: str, mover: bool = False) -> Message:
+    what = (f"{invitee}'s roles in {business} are to change (a mover): these roles are proposed"
+            if mover else f"{invitee} accepted an invitation to {business} with these roles")
     text = (
-        f"{invitee} accepted an invitation to {business} with these roles:\n{_grants_text(grants)}\n\n"
+        f"{what}:\n{_grants_text(grants)}\n\n"
         f"An Admin other than the invitee must confirm (or narrow, or reject) the role before it is active.\n"
         f"Invitation {invitation_id}: {api_hint}\n"
     )

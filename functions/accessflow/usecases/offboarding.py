@@ -263,6 +263,9 @@ def cancel_invitations(business_id: str, member_id: str, offboarding_id: str, em
                               f"the invitee was offboarded ({item.reason})") if fresh.task_token else False
         cancelled.append({"invitation_id": inv.invitation_id, "grants": inv.grants,
                           "execution_arn": fresh.execution_arn, "execution_signalled": ended})
+    from accessflow.usecases.mover import cancel_proposals  # issue 11: a mover's proposal dies with the member
+
+    cancelled += cancel_proposals(business_id, email, workflow=workflow, ctx=ctx, now=now, retention=retention)
     return {"invitations": cancelled}
 
 

@@ -462,7 +462,7 @@ def await_confirmation(
                 mailer.send(messages.confirmation_needed(
                     to=member.email, invitee=inv.email, business=business.name if business else business_id,
                     grants=grants, invitation_id=invitation_id,
-                    api_hint=f"accessflow confirm {business_id} {invitation_id}"))
+                    api_hint=f"accessflow confirm {business_id} {invitation_id}", mover=inv.source == "mover"))
             except DeliveryFailed:
                 continue
 

@@ -7,11 +7,12 @@ from accessflow.handlers.routes import (
     invitations,
     invitee,
     members,
+    mover,
     offboarding,
     review,
     scim_admin,
     web,
 )
 
-__all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "offboarding", "review",
+__all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "mover", "offboarding", "review",
            "scim_admin", "web"]

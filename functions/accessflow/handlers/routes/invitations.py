@@ -83,7 +83,12 @@ def _admin_on_invitation(business_id: str, invitation_id: str) -> tuple[MemberIt
 def confirm(business_id: str, invitation_id: str, body: Annotated[ConfirmBody, Body()]) -> dict[str, Any]:
     """Confirm the role of an invitee who accepted (optionally narrowing it). Only an Admin of the
     accounts, and never the invitee."""
-    me, _ = _admin_on_invitation(business_id, invitation_id)
+    me, inv = _admin_on_invitation(business_id, invitation_id)
+    if inv.source == "mover":  # a mover's proposal (issue 11): its grants replace roles the member holds
+        from accessflow.usecases import mover
+
+        return mover.confirm(business_id, invitation_id, confirmer_member_id=me.member_id, grants=body.grants,
+                             workflow=workflow(), ctx=ctx(me), now=utcnow())
     return onboarding.confirm(business_id, invitation_id, confirmer_member_id=me.member_id, grants=body.grants,
                               workflow=workflow(), ctx=ctx(me), now=utcnow())
 

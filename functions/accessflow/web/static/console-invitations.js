@@ -194,8 +194,11 @@ function queueItem(app, index, people, inv) {
   const result = h("div", { class: "result" });
   const card = h("article", { class: "card queue-item", "aria-labelledby": headingId, dataset: { invitation: inv.invitation_id } },
     h("h2", { id: headingId }, person(inv.display_name, inv.email)),
-    h("p", { class: "muted" }, "Invited by ", app.who(people, inv.requested_by, { name: inv.inviter_name, email: inv.inviter_email }),
-      inv.created_at ? [" on ", when(inv.created_at)] : null, "; accepted, waiting for confirmation."));
+    inv.source === "mover"  // a mover's raise or new account (issue 11): the member is already active
+      ? h("p", { class: "muted" }, "Role change for an active member, requested by ", app.who(people, inv.requested_by, { name: inv.inviter_name, email: inv.inviter_email }),
+        inv.created_at ? [" on ", when(inv.created_at)] : null, "; waiting for confirmation.")
+      : h("p", { class: "muted" }, "Invited by ", app.who(people, inv.requested_by, { name: inv.inviter_name, email: inv.inviter_email }),
+        inv.created_at ? [" on ", when(inv.created_at)] : null, "; accepted, waiting for confirmation."));
   if (own) {
     card.append(h("p", { class: "note" }, "This is your own invitation: another Admin of these accounts must confirm it."),
       grantsList(app, index, inv.grants));
