@@ -37,6 +37,8 @@ class OffboardingRequested(_Strict):
     reason: str = Field(min_length=1, max_length=500)
     requested_by: str = Field(min_length=1, max_length=200)
     idempotency_key: str = Field(min_length=8, max_length=200)
+    #: issue 11: a for-cause termination bypasses the leaver guard (never held)
+    immediate: bool = False
 
     @model_validator(mode="after")
     def _one_identifier(self) -> OffboardingRequested:
@@ -89,3 +91,15 @@ class OffboardBody(_Strict):
 class RerunOffboardingBody(_Strict):
     reason: str = Field(min_length=1, max_length=500,
                         description="What was fixed, or why it is re-run (kept on the attempt and the audit trail).")
+
+
+# --- issue 11: guard ------------------------------------------------------------------------------
+
+
+class ReleaseOffboardingBody(_Strict):
+    reason: str | None = Field(default=None, max_length=500, description="Why it may proceed (audit trail).")
+
+
+class CancelOffboardingBody(_Strict):
+    reason: str = Field(min_length=1, max_length=500,
+                        description="Why the held offboarding is cancelled (kept on the record and the audit trail).")

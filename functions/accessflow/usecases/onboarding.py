@@ -310,6 +310,7 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
     linked = store.member_by_login(inv.business_id, caller.sub)
     if linked is not None and linked.member_id != inv.member_id:
         raise LoginAlreadyLinked("Your login is already linked to another member of this business.")
+    _not_held(inv.business_id, inv.member_id)
     if not ctx.actor_name:  # the login's token carries no name: the invitee is who the invitation names
         ctx = dataclasses.replace(ctx, actor_name=inv.display_name, actor_email=ctx.actor_email or inv.email)
     try:
@@ -320,6 +321,21 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
         workflow.succeed(inv.task_token, {"accepted_by": caller.sub, "accepted_at": store._iso(now)})
     return {"business_id": inv.business_id, "invitation_id": inv.invitation_id, "member_id": inv.member_id,
             "status": InvitationStatus.ACCEPTED.value, "needs_confirmation": bool(inv.needs_confirmation)}
+
+
+def _not_held(business_id: str, member_id: str) -> None:
+    """Issue 11: a member whose offboarding is HELD (leaver guard) has their invitations frozen."""
+    from accessflow.usecases.leaver_guard import check_not_held
+
+    check_not_held(business_id, member_id)
+
+
+def _held_error(business_id: str, member_id: str) -> Exception:
+    try:
+        _not_held(business_id, member_id)
+    except DomainError as exc:
+        return exc
+    return Conflict("The member's offboarding was held meanwhile; try again.")
 
 
 def _accept_race_error(business_id: str, invitation_id: str, exc: store.ConditionFailed, now: datetime) -> Exception:
@@ -334,6 +350,8 @@ def _accept_race_error(business_id: str, invitation_id: str, exc: store.Conditio
         return Gone("This invitation was revoked by an administrator.", reason="revoked")
     if fresh.status != InvitationStatus.PENDING.value:
         return AlreadyUsed("This invitation has already been accepted.")
+    if "offboarding-held" in exc.labels:
+        return _held_error(business_id, fresh.member_id)
     if "login" in exc.labels:
         return LoginAlreadyLinked("Your login is already linked to another member of this business.")
     if "member" in exc.labels:  # an active member invited to more accounts, signed in with another login
@@ -361,6 +379,7 @@ def confirm(
                        current_status=inv.status)
     if confirmer_member_id != "system":
         rules.check_confirmer(confirmer_member_id=confirmer_member_id, invitee_member_id=inv.member_id)
+        _not_held(business_id, inv.member_id)
     business = store.get_business(business_id)
     if business is None:
         raise UnknownBusiness(f"Business {business_id} does not exist.")
@@ -375,6 +394,8 @@ def confirm(
             raise AccountRetired(f"Account(s) {', '.join(retired)} were retired; the invitation cannot be "
                                  "confirmed on them (narrow it to the other accounts, or reject it).",
                                  accounts=retired) from exc
+        if "offboarding-held" in exc.labels:
+            raise _held_error(business_id, inv.member_id) from exc
         full = [label.split(":", 1)[1] for label in exc.labels if label.startswith("admins:")]
         if full:
             raise AdminLimitReached(
