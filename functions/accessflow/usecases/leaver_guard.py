@@ -172,7 +172,7 @@ def notify_admins(detail: dict[str, Any], *, mailer: Mailer, public_base_url: st
     business = store.get_business(business_id)
     name = business.name if business else business_id
     held = guard_store.list_held(business_id)
-    link = f"{public_base_url.rstrip('/')}/console#/held"
+    link = f"{public_base_url.rstrip('/')}/console#/{business_id}/held"
     sent = 0
     for admin in business_admins(business_id):
         mailer.send(messages_held(to=admin.email, business=name, held=len(held), limit=detail.get("limit"),
