@@ -310,7 +310,6 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
     linked = store.member_by_login(inv.business_id, caller.sub)
     if linked is not None and linked.member_id != inv.member_id:
         raise LoginAlreadyLinked("Your login is already linked to another member of this business.")
-    _not_held(inv.business_id, inv.member_id)
     if not ctx.actor_name:  # the login's token carries no name: the invitee is who the invitation names
         ctx = dataclasses.replace(ctx, actor_name=inv.display_name, actor_email=ctx.actor_email or inv.email)
     try:
@@ -323,16 +322,14 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
             "status": InvitationStatus.ACCEPTED.value, "needs_confirmation": bool(inv.needs_confirmation)}
 
 
-def _not_held(business_id: str, member_id: str) -> None:
-    """Issue 11: a member whose offboarding is HELD (leaver guard) has their invitations frozen."""
+def _held_error(business_id: str, member_id: str) -> Exception:
+    """Issue 11: the transaction's check found the member's offboarding HELD (leaver guard): their
+    invitations are frozen. Read only on that refusal (no read on the normal path: the onboarding's
+    DynamoDB budget)."""
     from accessflow.usecases.leaver_guard import check_not_held
 
-    check_not_held(business_id, member_id)
-
-
-def _held_error(business_id: str, member_id: str) -> Exception:
     try:
-        _not_held(business_id, member_id)
+        check_not_held(business_id, member_id)
     except DomainError as exc:
         return exc
     return Conflict("The member's offboarding was held meanwhile; try again.")
@@ -379,7 +376,6 @@ def confirm(
                        current_status=inv.status)
     if confirmer_member_id != "system":
         rules.check_confirmer(confirmer_member_id=confirmer_member_id, invitee_member_id=inv.member_id)
-        _not_held(business_id, inv.member_id)
     business = store.get_business(business_id)
     if business is None:
         raise UnknownBusiness(f"Business {business_id} does not exist.")
