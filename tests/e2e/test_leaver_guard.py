@@ -178,3 +178,30 @@ def test_a_burst_of_leavers_is_held_for_an_admin(stack: Any, api: Any) -> None:
                  json={"reason": "left"})
     assert r.status_code == 202 and r.json()["status"] == "IN_PROGRESS", r.text
     settled(world, [admin_target])
+
+
+def test_scim_deactivations_are_guarded_too(stack: Any, api: Any) -> None:
+    """An IdP deprovisioning many people at once is the blast radius the guard exists for."""
+    from tests.e2e.scim_client import Scim, new_token, user_body
+
+    world = make_world(stack, accounts=2)
+    b = world.business_id
+    r = api.patch(f"/businesses/{b}/policy", token=world.admin.token,
+                  json={"leaver_guard_count": 1, "leaver_guard_percent": 0})
+    assert r.status_code == 200, r.text
+    people = seed_members(world, 2)
+    idp = Scim(api, b, new_token(world, api, "okta")["token"])
+    users = []
+    for p in people:
+        r = idp.post("/Users", user_body(p["email"]))
+        assert r.status_code == 201, r.text
+        users.append(r.json()["id"])
+    for user_id in users:
+        r = idp.patch(f"/Users/{user_id}", [{"op": "replace", "value": {"active": False}}])
+        assert r.status_code == 200, r.text
+    first, second = (p["member_id"] for p in people)
+    assert status_of(world, first) in ("IN_PROGRESS", "COMPLETED") and status_of(world, second) == "HELD"
+    [event] = held_events(world)
+    assert event["detail"]["source"] == "scim" and event["detail"]["first_member_id"] == second
+    settled(world, [first])
+    assert member(world, api, second)["status"] == "ACTIVE"
