@@ -205,3 +205,10 @@ def test_scim_deactivations_are_guarded_too(stack: Any, api: Any) -> None:
     assert event["detail"]["source"] == "scim" and event["detail"]["first_member_id"] == second
     settled(world, [first])
     assert member(world, api, second)["status"] == "ACTIVE"
+
+    # an Admin's own offboarding of the held member releases it (an Admin's decision is never held)
+    r = api.post(f"/businesses/{b}/members/{second}/offboard", token=world.admin.token, json={"reason": "confirmed"})
+    assert r.status_code == 202 and r.json()["status"] == "IN_PROGRESS", r.text
+    settled(world, [second])
+    r = api.get(f"/businesses/{b}/audit", token=world.admin.token, params={"member_id": second, "limit": 50})
+    assert "offboarding.released" in [e["action"] for e in r.json()["entries"]]

@@ -69,10 +69,10 @@ class Guard:
             "reason": item.reason, "held_at": store._iso(now)})
 
 
-def release_record(item: OffboardingItem, ctx: store.Context, *, datetime_now: datetime,
+def release_record(item: OffboardingItem, ctx: store.Context, *, now: datetime,
                    reason: str | None = None) -> OffboardingItem | None:
     """HELD → IN_PROGRESS (the caller starts the execution); None when another decision won."""
-    return guard_store.release(item, ctx, datetime_now, reason=reason)
+    return guard_store.release(item, ctx, now, reason=reason)
 
 
 # --- an Admin's decisions ----------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def start(
         if existing is not None and existing.status == leaver_guard.HELD:
             if guard is not None:
                 return existing
-            released = leaver_guard.release_record(existing, ctx, datetime_now=now)
+            released = leaver_guard.release_record(existing, ctx, now=now)
             if released is None:
                 continue
             item = released
