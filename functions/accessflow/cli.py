@@ -26,6 +26,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from accessflow import cli_guard
+
 ROLES = ("Admin", "Editor", "Moderator", "Analyst")
 
 
@@ -206,7 +208,7 @@ ATTEMPT_COLUMNS = ("attempt", "started_at", "source", "requested_by", "reason", 
 
 def _offboarding_text(result: dict[str, Any]) -> str:
     head = table([result], ("offboarding_id", "member_id", "status", "attempt", "reason", "started_at",
-                            "completed_at"))
+                            "completed_at", "reinstatable_until"))
     return head + "\n\nattempts:\n" + table(result.get("attempts") or [], ATTEMPT_COLUMNS)
 
 
@@ -227,6 +229,7 @@ def cmd_policy(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
         changes["invitation_lifetime_days"] = args.invitation_lifetime_days
     if args.require_mfa_for_admins is not None:
         changes["require_mfa_for_admins"] = args.require_mfa_for_admins == "on"
+    changes |= cli_guard.policy_changes(args)  # issue 11: guard
     path = f"{_b(args)}/policy"
     result = client.call("PATCH", path, body=changes) if changes else client.call("GET", path)
     return result, table([{"setting": k, "value": v} for k, v in result.items()], ("setting", "value"))
@@ -487,6 +490,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--invitation-lifetime-days", type=int, help="how long an invitation link works (1-30)")
     p.add_argument("--require-mfa-for-admins", choices=["on", "off"],
                    help="refuse admin requests whose login did not use multi-factor authentication")
+    cli_guard.policy_options(p)  # issue 11: guard
 
     p = add("audit", "Show the audit trail, oldest first.",
             "Filter by member, action and time range; --all follows every page.", cmd_audit)
@@ -524,6 +528,8 @@ def parser() -> argparse.ArgumentParser:
             "ends with it. Its history stays.", cmd_retire_account)
     p.add_argument("account_id", metavar="ACCOUNT", help="the account id")
     p.add_argument("--reason", help="why (kept on the audit trail)")
+
+    cli_guard.register(add)  # issue 11: guard (held offboardings, reinstate)
 
     p = add("me", "Who you are signed in as, and the businesses where you are an active member.",
             "With your member id and your role on each account: the business ids to give the other commands.",

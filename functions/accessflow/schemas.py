@@ -37,6 +37,8 @@ class OffboardingRequested(_Strict):
     reason: str = Field(min_length=1, max_length=500)
     requested_by: str = Field(min_length=1, max_length=200)
     idempotency_key: str = Field(min_length=8, max_length=200)
+    #: issue 11: a for-cause termination bypasses the leaver guard (never held)
+    immediate: bool = False
 
     @model_validator(mode="after")
     def _one_identifier(self) -> OffboardingRequested:
@@ -115,3 +117,15 @@ class MoveBody(_Strict):
     grants: list[Grant] = Field(max_length=50, description=(
         "The member's complete desired set of grants: what is not in it is removed. Empty is refused "
         "(400 empty-grants): removing every access is an offboarding."))
+
+
+# --- issue 11: guard ------------------------------------------------------------------------------
+
+
+class ReleaseOffboardingBody(_Strict):
+    reason: str | None = Field(default=None, max_length=500, description="Why it may proceed (audit trail).")
+
+
+class CancelOffboardingBody(_Strict):
+    reason: str = Field(min_length=1, max_length=500,
+                        description="Why the held offboarding is cancelled (kept on the record and the audit trail).")

@@ -272,6 +272,13 @@ def _bundle(s: Scene) -> str:
     return s.cached("bundle", make)  # type: ignore[no-any-return]
 
 
+def _reinstate(s: Scene) -> Call:
+    """Issue 11: a member offboarded by the Admin (Analyst on acct-1), reinstated: an invitation."""
+    member_id = _offboarded(s)
+    return Call("POST", f"/businesses/{s.b}/members/{member_id}/reinstate",
+                after=lambda r: wait_sent(s.world, s.api, r.json()["invitation_id"]))
+
+
 B = "/businesses/{business_id}"
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule(PUBLIC, lambda s: Call("GET", "/openapi.json")),
@@ -331,6 +338,18 @@ ROUTES: dict[tuple[str, str], Rule] = {
             "grants": [{"account_id": ACCOUNT, "role": "Editor"}]})),
     ("GET", f"{B}/access-review"): Rule(
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/access-review", params={"format": "csv"})),
+    # --- issue 11: guard. An Admin passes authorization; with nothing held, release/cancel answer 409.
+    ("GET", f"{B}/offboardings"): Rule(
+        ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/offboardings", params={"status": "HELD"})),
+    ("POST", f"{B}/offboardings/release"): Rule(
+        ADMIN_OF_ANY, lambda s: Call("POST", f"/businesses/{s.b}/offboardings/release", json={})),
+    ("POST", f"{B}/members/{{member_id}}/offboarding/release"): Rule(
+        ADMIN_OF_TARGET, lambda s: Call("POST", f"/businesses/{s.b}/members/{_offboarded(s)}/offboarding/release",
+                                        json={}), ok=409),
+    ("POST", f"{B}/members/{{member_id}}/offboarding/cancel"): Rule(
+        ADMIN_OF_TARGET, lambda s: Call("POST", f"/businesses/{s.b}/members/{_offboarded(s)}/offboarding/cancel",
+                                        json={"reason": "HR error"}), ok=409),
+    ("POST", f"{B}/members/{{member_id}}/reinstate"): Rule(ADMIN_OF_TARGET, _reinstate, ok=201, consumes=True),
 }
 
 

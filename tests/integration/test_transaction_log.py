@@ -54,7 +54,9 @@ def test_a_failed_condition_on_a_token_hash_is_explained_without_the_hash(
     tx = line["transaction"]
     assert (tx["outcome"], tx["business_id"], tx["actor"], tx["request_id"]) == (
         "ConditionFailed", world.business_id, "test", "req-1")
-    assert tx["items"] == 5  # the invitation, the member, the login lookup, its /me directory entry, the audit entry
+    # the invitation, the member, the login lookup, its /me directory entry, the audit entry, and (issue 11)
+    # the check that no offboarding of the member is HELD
+    assert tx["items"] == 6
     [reason] = tx["cancelled"]
     assert {k: reason[k] for k in ("item", "type", "key", "operation", "code")} == {
         "item": "invitation", "type": "InvitationItem", "key": "BIZ#/INV#", "operation": "update",

@@ -17,6 +17,15 @@ class BusinessPolicy(BaseModel):
     retention_days: int = Field(default=90, ge=1)
     #: every admin request must come from a login that used multi-factor authentication (JWT ``amr``)
     require_mfa_for_admins: bool = False
+    # --- issue 11: guard (docs/offboarding.md, "Blast-radius guard") ---
+    #: leaver requests (HR, SCIM) beyond the limit within the window wait in HELD for an Admin
+    leaver_guard_enabled: bool = True
+    #: the limit is the LARGER of this count and ``leaver_guard_percent`` of the members
+    leaver_guard_count: int = Field(default=10, ge=1, le=100000)
+    leaver_guard_percent: int = Field(default=20, ge=0, le=100)
+    leaver_guard_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    #: a REMOVED member can be reinstated from their offboarding receipt for this many days
+    reinstate_within_days: int = Field(default=90, ge=0, le=365)
 
     @property
     def lifetime_seconds(self) -> int:

@@ -21,6 +21,7 @@ from accessflow.settings import IntakeSettings, load
 from accessflow.store import offboarding as off_store
 from accessflow.store import repository as store
 from accessflow.usecases import offboarding
+from accessflow.usecases.leaver_guard import Guard
 
 
 def _settings() -> IntakeSettings:
@@ -44,9 +45,12 @@ def start_offboarding(request: dict[str, Any]) -> dict[str, Any]:
         metrics.add_metric(name="OffboardingRejected", unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "reason": reason}
     requester = offboarding.Requester("hr", request["requested_by"], request["reason"])
+    # issue 11: HR leavers count against the business's leaver guard, unless flagged immediate
+    guard = None if request.get("immediate") else Guard(EventBridgePublisher(settings.event_bus_name))
     item = offboarding.start(member, requester, workflow=StepFunctionsWorkflow(),
-                             state_machine_arn=settings.offboarding_state_machine_arn, now=utcnow())
-    return {"status": "started", "member_id": member.member_id} | {
+                             state_machine_arn=settings.offboarding_state_machine_arn, now=utcnow(), guard=guard)
+    status = "held" if item.status == "HELD" else "started"
+    return {"status": status, "member_id": member.member_id} | {
         k: v for k, v in off_store.view(item).items() if k in ("offboarding_id", "execution_arn")}
 
 

@@ -49,10 +49,12 @@ def settings() -> ScimSettings:
 
 
 def _effects() -> scim.Effects:
+    from accessflow.adapters.events import EventBridgePublisher
     from accessflow.adapters.workflow import StepFunctionsWorkflow
 
     s = settings()
-    return scim.Effects(StepFunctionsWorkflow(), s.onboarding_state_machine_arn, s.offboarding_state_machine_arn)
+    return scim.Effects(StepFunctionsWorkflow(), s.onboarding_state_machine_arn, s.offboarding_state_machine_arn,
+                        events=EventBridgePublisher(s.event_bus_name))  # issue 11: SCIM leavers are guarded
 
 
 def _response(status: int, body: Any = None, *, headers: dict[str, str] | None = None) -> dict[str, Any]:

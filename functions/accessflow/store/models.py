@@ -14,6 +14,8 @@ invitation         ``BIZ#{b}``                 ``INV#{i}``                      
                                                                                 DueIndex/RemindIndex (sparse)
 offboarding        ``BIZ#{b}``                 ``OFFBOARD#{m}``
 move (mover)       ``BIZ#{b}``                 ``MOVE#{id}``
+held offboarding   ``BIZ#{b}``                 ``HELD#{m}``                     (issue 11: leaver guard)
+leaver guard       ``BIZ#{b}``                 ``GUARD#LEAVERS``                (its current window)
 audit entry        ``AUDIT#{b}``               ``{iso time}#{seq}``             GSI1: member
 directory          ``WHO#EMAIL#{e}`` /         ``BIZ#{b}``                      (a person's memberships,
                    ``WHO#LOGIN#{sub}``                                          across businesses: GET /me)
@@ -229,6 +231,44 @@ class OffboardingItem(BaseItem):
     attempt = NumberAttribute(null=True)
     #: every attempt: ``{attempt, started_at, requested_by, source, reason, outcome, ended_at, error}``
     attempts = JSONAttribute(null=True)
+    # --- issue 11: guard (store/leaver_guard.py): a HELD offboarding, then released or CANCELLED ---
+    held_at = UTCDateTimeAttribute(null=True)
+    burst_id = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    decision_reason = UnicodeAttribute(null=True)
+
+
+class GuardWindowItem(BaseItem):
+    """The leaver guard's window of one business (``BIZ#{b}`` / ``GUARD#LEAVERS``): how many guarded
+    leaver requests it admitted and held, against the limit fixed when the window opened."""
+
+    business_id = UnicodeAttribute()
+    burst_id = UnicodeAttribute()
+    window_start = UTCDateTimeAttribute()
+    window_end = UTCDateTimeAttribute()
+    limit = NumberAttribute()
+    members = NumberAttribute()
+    admitted = NumberAttribute(default=0)
+    held = NumberAttribute(default=0)
+    notified_at = UTCDateTimeAttribute(null=True)  # ``offboarding.held`` announced (once per burst)
+    mailed_at = UTCDateTimeAttribute(null=True)  # the Admins' e-mail sent (once per burst)
+
+
+class HeldOffboardingItem(BaseItem):
+    """One held offboarding (``BIZ#{b}`` / ``HELD#{m}``), written and deleted with the offboarding
+    record's moves, so listing the held ones is a key query over only them."""
+
+    business_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    offboarding_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    source = UnicodeAttribute()
+    requested_by = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    burst_id = UnicodeAttribute()
+    held_at = UTCDateTimeAttribute()
 
 
 class AuditItem(BaseItem):
@@ -348,6 +388,8 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     BundleItem,
     BundleMemberItem,
     MoveItem,
+    GuardWindowItem,
+    HeldOffboardingItem,
 )
 
 

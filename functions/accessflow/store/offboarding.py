@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,11 +50,12 @@ def get_offboarding(business_id: str, member_id: str) -> OffboardingItem | None:
 
 def claim_offboarding(
     member: MemberItem, *, source: str, requested_by: str, reason: str, previous_id: str | None,
-    ctx: Context, now: datetime,
+    ctx: Context, now: datetime, extend: Callable[[Tx, OffboardingItem], dict[str, Any]] | None = None,
 ) -> OffboardingItem | None:
     """Create the member's offboarding record, once: the put is conditional on the record we read
     (none, or the completed one of an earlier membership), so any number of racing requests leave
-    exactly one winner. Returns the new record, or None when another request won (re-read it)."""
+    exactly one winner. Returns the new record, or None when another request won (re-read it).
+    ``extend`` adds to the same transaction (the leaver guard's counter; it may make the record HELD)."""
     b, m = member.business_id, member.member_id
     item = OffboardingItem(
         pk=biz_pk(b), sk=offboard_sk(m), business_id=b, member_id=m, offboarding_id=uuid.uuid4().hex,
@@ -66,10 +67,13 @@ def claim_offboarding(
     condition = (OffboardingItem.pk.does_not_exist() if previous_id is None
                  else OffboardingItem.offboarding_id == previous_id)
     tx = Tx(b, ctx, now)
+    extra = extend(tx, item) if extend is not None else {}
     tx.save("offboarding", item, condition=condition)
     tx.check("member", MemberItem, biz_pk(b), f"MEMBER#{m}", MemberItem.status.is_in(*OFFBOARDABLE))
-    tx.audit(AuditDraft("offboarding.requested", member_id=m, subject=item.offboarding_id, reason=reason,
-                        after={"source": source, "requested_by": requested_by, "member_status": member.status}))
+    action = "offboarding.held" if item.status == "HELD" else "offboarding.requested"
+    tx.audit(AuditDraft(action, member_id=m, subject=item.offboarding_id, reason=reason,
+                        after={"source": source, "requested_by": requested_by, "member_status": member.status}
+                        | extra))
     try:
         tx.commit()
     except ConditionFailed:
@@ -299,4 +303,8 @@ def view(item: OffboardingItem) -> dict[str, Any]:
         "started_at": _iso(item.started_at), "completed_at": _iso(item.completed_at),
         "execution_arn": item.execution_arn, "receipt": item.receipt,
         "attempt": current_attempt(item), "attempts": attempts_of(item),
+        # issue 11: the guard's hold and its decision; until when the member can be reinstated
+        "held_at": _iso(item.held_at), "burst_id": item.burst_id, "decided_at": _iso(item.decided_at),
+        "decided_by": item.decided_by, "decision_reason": item.decision_reason,
+        "reinstatable_until": (item.receipt or {}).get("reinstatable_until") if item.status == COMPLETED else None,
     }

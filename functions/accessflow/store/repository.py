@@ -36,6 +36,7 @@ from accessflow.store.models import (
     InvitationItem,
     LookupItem,
     MemberItem,
+    OffboardingItem,
 )
 
 DUE_SHARD = "PENDING"
@@ -802,6 +803,7 @@ def accept_invitation(inv: InvitationItem, token_hash: str, sub: str, ctx: Conte
     tx.save("login", LookupItem(pk=biz_pk(b), sk=login_sk(sub), member_id=inv.member_id),
             condition=LookupItem.pk.does_not_exist() | (LookupItem.member_id == inv.member_id))
     tx.save("who-login", directory_item(who_login_pk(sub), b, inv.member_id))
+    _check_not_held(tx, b, inv.member_id)  # issue 11: a held offboarding freezes the member's invitations
     tx.audit(AuditDraft("invitation.accepted", member_id=inv.member_id, subject=inv.invitation_id,
                         before={"status": InvitationStatus.PENDING.value},
                         after={"status": InvitationStatus.ACCEPTED.value, "login_sub": sub}))
@@ -809,6 +811,12 @@ def accept_invitation(inv: InvitationItem, token_hash: str, sub: str, ctx: Conte
 
 
 _READ = object()
+
+
+def _check_not_held(tx: Tx, business_id: str, member_id: str) -> None:
+    """Issue 11: the member has no HELD offboarding (leaver guard) — label ``offboarding-held``."""
+    tx.check("offboarding-held", OffboardingItem, biz_pk(business_id), f"OFFBOARD#{member_id}",
+             OffboardingItem.pk.does_not_exist() | (OffboardingItem.status != "HELD"))
 
 
 def confirm_invitation(
@@ -848,6 +856,8 @@ def confirm_invitation(
     member = MemberItem(pk=biz_pk(b), sk=f"MEMBER#{inv.member_id}")
     tx.update("member", member, [MemberItem.status.set(MemberStatus.ACTIVE.value), MemberItem.updated_at.set(now)],
               condition=MemberItem.status == member_before)
+    if decided_by != "system":
+        _check_not_held(tx, b, inv.member_id)  # issue 11: an Admin cannot confirm while it is held
     for grant in grants:
         item = _grant_item(b, inv.member_id, grant, now, invited_by=inv.requested_by, confirmed_by=decided_by,
                            invitation_id=inv.invitation_id)

@@ -95,16 +95,31 @@ def check_last_admin(member: MemberItem) -> None:
 def start(
     member: MemberItem, requester: Requester, *, workflow: Workflow, state_machine_arn: str, now: datetime,
     request_id: str | None = None, before_claim: Callable[[MemberItem], None] | None = None,
+    guard: Any = None,
 ) -> OffboardingItem:
     """Start the member's offboarding, or return the one already under way (or done): one
     offboarding per membership however many requests race. The execution is named after the
     offboarding record and its attempt, so starting it again (a retry after a crash) starts nothing
-    new. A FAILED offboarding is resumed: a new attempt of the same offboarding (see :func:`rerun`)."""
+    new. A FAILED offboarding is resumed: a new attempt of the same offboarding (see :func:`rerun`).
+
+    ``guard`` (a :class:`accessflow.usecases.leaver_guard.Guard`; HR and SCIM leavers) counts the
+    request against the business's leaver window in the claim's transaction: beyond the limit the
+    offboarding is claimed HELD and not started. An unguarded request (an Admin's, an ``immediate``
+    HR event) for a member whose offboarding is HELD releases it."""
+    from accessflow.usecases import leaver_guard
+
     ctx = store.Context(actor=requester.actor, request_id=request_id, reason=requester.reason,
                         actor_email=requester.email, actor_name=requester.name)
-    for _ in range(3):
+    for _ in range(8):  # guarded requests race on the window counter too: a few more rounds
         existing = off_store.get_offboarding(member.business_id, member.member_id)
-        if existing is not None and existing.status == off_store.FAILED:
+        if existing is not None and existing.status == leaver_guard.HELD:
+            if guard is not None:
+                return existing
+            released = leaver_guard.release_record(existing, ctx, now=now)
+            if released is None:
+                continue
+            item = released
+        elif existing is not None and existing.status == off_store.FAILED:
             resumed = off_store.rerun(existing, source=requester.source, requested_by=requester.requested_by,
                                       reason=requester.reason, ctx=ctx, now=now)
             if resumed is None:  # another request resumed it first, or the member moved: look again
@@ -112,7 +127,7 @@ def start(
                 continue
             item = resumed
         elif existing is not None and (
-            existing.status != off_store.COMPLETED
+            existing.status not in (off_store.COMPLETED, leaver_guard.CANCELLED)
             or member.status in (MemberStatus.OFFBOARDING.value, MemberStatus.REMOVED.value)
         ):
             item = existing
@@ -122,17 +137,35 @@ def start(
                                member_status=member.status)
             if before_claim is not None:
                 before_claim(member)
+            ticket = guard.ticket(member.business_id, now) if guard is not None else None
             claimed = off_store.claim_offboarding(
                 member, source=requester.source, requested_by=requester.requested_by, reason=requester.reason,
-                previous_id=existing.offboarding_id if existing else None, ctx=ctx, now=now)
-            if claimed is None:  # another request won the race, or the member moved: look again
+                previous_id=existing.offboarding_id if existing else None, ctx=ctx, now=now,
+                extend=_guarded(ticket, member, now))
+            if claimed is None:  # another request won the race, the window moved, or the member moved
                 member = require_member(member.business_id, member.member_id)
                 continue
             item = claimed
+            if item.status == leaver_guard.HELD:
+                guard.held(item, now)
+                return item
         if item.status == off_store.IN_PROGRESS:
             _run(item, workflow, state_machine_arn)
         return item
     raise Conflict("The member changed while the offboarding was being requested; try again.")
+
+
+def _guarded(ticket: Any, member: MemberItem,
+             now: datetime) -> Callable[[store.Tx, OffboardingItem], dict[str, Any]] | None:
+    """The leaver guard's part of the claim's transaction (None: unguarded)."""
+    if ticket is None:
+        return None
+
+    def extend(tx: store.Tx, item: OffboardingItem) -> dict[str, Any]:
+        result: dict[str, Any] = ticket.apply(tx, item, member, now)
+        return result
+
+    return extend
 
 
 def _run(item: OffboardingItem, workflow: Workflow, state_machine_arn: str) -> None:
@@ -312,10 +345,20 @@ def finalize(business_id: str, member_id: str, offboarding_id: str, invitations:
         "orphaned_accounts": sorted(a for a in admin_accounts if counts.get(a, 0) <= 0),
         "source": item.source, "requested_by": item.requested_by, "reason": item.reason,
         "started_at": store._iso(item.started_at), "completed_at": store._iso(now), "execution_arn": execution_arn,
+        "reinstatable_until": _reinstatable_until(business_id, now),
         "attempts": off_store.closed_attempts(item, off_store.COMPLETED, now, execution_arn=execution_arn),
     }
     off_store.complete(item, receipt, task_context(item, execution_arn), now)
     return {"receipt": receipt}
+
+
+def _reinstatable_until(business_id: str, completed_at: datetime) -> str | None:
+    """Until when the member can be reinstated from this receipt (the business's policy, 90 days by
+    default), stated on the receipt itself (issue 11)."""
+    from accessflow.domain.leavers import reinstatable_until
+
+    business = store.get_business(business_id)
+    return store._iso(reinstatable_until(completed_at, store.policy_of(business))) if business else None
 
 
 def announce(business_id: str, member_id: str, offboarding_id: str, *, events: Any) -> dict[str, Any]:

@@ -322,6 +322,19 @@ def accept(token: str, caller: Caller, *, workflow: Workflow, ctx: store.Context
             "status": InvitationStatus.ACCEPTED.value, "needs_confirmation": bool(inv.needs_confirmation)}
 
 
+def _held_error(business_id: str, member_id: str) -> Exception:
+    """Issue 11: the transaction's check found the member's offboarding HELD (leaver guard): their
+    invitations are frozen. Read only on that refusal (no read on the normal path: the onboarding's
+    DynamoDB budget)."""
+    from accessflow.usecases.leaver_guard import check_not_held
+
+    try:
+        check_not_held(business_id, member_id)
+    except DomainError as exc:
+        return exc
+    return Conflict("The member's offboarding was held meanwhile; try again.")
+
+
 def _accept_race_error(business_id: str, invitation_id: str, exc: store.ConditionFailed, now: datetime) -> Exception:
     """Why a cancelled acceptance lost. The invitation's own state comes first: a racing expiry or
     revocation also moves the member, so the member's condition fails alongside the invitation's."""
@@ -334,6 +347,8 @@ def _accept_race_error(business_id: str, invitation_id: str, exc: store.Conditio
         return Gone("This invitation was revoked by an administrator.", reason="revoked")
     if fresh.status != InvitationStatus.PENDING.value:
         return AlreadyUsed("This invitation has already been accepted.")
+    if "offboarding-held" in exc.labels:
+        return _held_error(business_id, fresh.member_id)
     if "login" in exc.labels:
         return LoginAlreadyLinked("Your login is already linked to another member of this business.")
     if "member" in exc.labels:  # an active member invited to more accounts, signed in with another login
@@ -375,6 +390,8 @@ def confirm(
             raise AccountRetired(f"Account(s) {', '.join(retired)} were retired; the invitation cannot be "
                                  "confirmed on them (narrow it to the other accounts, or reject it).",
                                  accounts=retired) from exc
+        if "offboarding-held" in exc.labels:
+            raise _held_error(business_id, inv.member_id) from exc
         full = [label.split(":", 1)[1] for label in exc.labels if label.startswith("admins:")]
         if full:
             raise AdminLimitReached(

@@ -31,6 +31,7 @@ from scim2_models import (
     UniquenessException,
 )
 
+from accessflow.adapters.events import EventPublisher
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import rules
 from accessflow.domain import scim as scim_rules
@@ -45,6 +46,7 @@ from accessflow.store import repository as store
 from accessflow.store import scim as scim_store
 from accessflow.store.models import BundleItem, BundleMemberItem, MemberItem, ScimUserItem
 from accessflow.usecases import invitations, offboarding, onboarding
+from accessflow.usecases.leaver_guard import Guard
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 #: Membership changes per transaction: an addition is three items (the user's existence check and the
@@ -59,6 +61,8 @@ class Effects:
     workflow: Workflow
     onboarding_arn: str
     offboarding_arn: str
+    #: issue 11: where the leaver guard announces a burst; SCIM deactivations are guarded leavers
+    events: EventPublisher | None = None
 
 
 @dataclass(frozen=True)
@@ -287,8 +291,9 @@ def _member(item: ScimUserItem) -> MemberItem | None:
 
 def _offboard(call: Call, member: MemberItem) -> None:
     requester = offboarding.Requester("scim", call.ctx.actor.removeprefix("scim:"), "scim")
+    guard = Guard(call.effects.events) if call.effects.events is not None else None
     offboarding.start(member, requester, workflow=call.effects.workflow, state_machine_arn=call.effects.offboarding_arn,
-                      now=call.now, request_id=call.ctx.request_id)
+                      now=call.now, request_id=call.ctx.request_id, guard=guard)
 
 
 def _bundle_grants(bundles: Iterable[BundleItem | None]) -> list[list[Grant]]:

@@ -6,6 +6,7 @@ from accessflow.handlers.routes import (
     business,
     invitations,
     invitee,
+    leaver_guard,
     members,
     mover,
     offboarding,
@@ -16,3 +17,4 @@ from accessflow.handlers.routes import (
 
 __all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "mover", "offboarding", "review",
            "scim_admin", "web"]
+__all__ += ["leaver_guard"]  # issue 11: guard

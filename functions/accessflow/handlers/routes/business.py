@@ -32,6 +32,20 @@ class PolicyPatch(BaseModel):
     require_mfa_for_admins: bool | None = Field(
         default=None, description="Refuse every admin request whose login did not use multi-factor "
         "authentication (403 mfa-required). Turning it on needs your own login to have used MFA.")
+    # --- issue 11: guard ---
+    leaver_guard_enabled: bool | None = Field(
+        default=None, description="Hold bursts of leaver requests (HR events, SCIM deactivations) beyond the "
+        "limit for an Admin to release or cancel.")
+    leaver_guard_count: int | None = Field(default=None, ge=1, le=100000,
+                                           description="Leaver requests that may proceed per window (default 10).")
+    leaver_guard_percent: int | None = Field(default=None, ge=0, le=100,
+                                             description="...or this percentage of the members, whichever is "
+                                                         "larger (default 20).")
+    leaver_guard_window_minutes: int | None = Field(default=None, ge=1, le=10080,
+                                                    description="The guard's window in minutes (default 60).")
+    reinstate_within_days: int | None = Field(default=None, ge=0, le=365,
+                                              description="How long a removed member can be reinstated (days, "
+                                                          "default 90); stated on each new receipt.")
 
 
 def _admin_of_business(business_id: str) -> str:

@@ -67,4 +67,9 @@ def get_offboarding(business_id: str, member_id: str) -> dict[str, Any]:
     item = off_store.get_offboarding(business_id, member_id)
     if item is None:
         raise NotFound(f"Member {member_id} has no offboarding.")
-    return off_store.view(item)
+    view = off_store.view(item)
+    if item.status == off_store.COMPLETED:  # issue 11: can the member be reinstated now, and until when
+        from accessflow.usecases.reinstate import availability
+
+        view["reinstatement"] = availability(business_id, member_id, utcnow())
+    return view

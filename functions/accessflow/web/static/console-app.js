@@ -10,6 +10,7 @@ import { scimView } from "./console-scim.js";
 import { confirmationsView, invitationsView } from "./console-invitations.js";
 import { accountsView, policyView } from "./console-settings.js";
 import { memberView, teamView } from "./console-team.js";
+import { heldView } from "./console-guard.js";
 
 const VIEWS = [
   { id: "team", label: "Team members", render: teamView },
@@ -21,6 +22,7 @@ const VIEWS = [
   { id: "accounts", label: "Accounts", render: accountsView },
   { id: "policy", label: "Policy", render: policyView },
   { id: "scim", label: "Provisioning (SCIM)", render: scimView },
+  { id: "held", label: "Held offboardings", render: heldView },
 ];
 const HIDDEN_VIEWS = { member: memberView };
 

@@ -4,6 +4,7 @@
 
 import * as api from "./console-api.js";
 import { announce, field, focusOn, h, nextId, noteBox, person, platformLabel, problemBox, replace, when } from "./console-dom.js";
+import { reinstatePanel } from "./console-guard.js";
 
 export const ROLES = ["Admin", "Editor", "Moderator", "Analyst"];
 export const ROLE_PLAIN = {
@@ -345,6 +346,7 @@ function receipt(app, off) {
   section.append(grants.length ? h("ul", {}, grants.map((g) => { ids.push(g.account_id); return h("li", {}, `${g.role} on ${g.account_name || g.account_id}`); })) : h("p", {}, "None."));
   section.append(h("h4", {}, `Invitations cancelled (${invitations.length})`));
   section.append(invitations.length ? h("ul", {}, invitations.map((i) => h("li", {}, i.invitation_id || String(i)))) : h("p", {}, "None."));
+  if (off.status === "COMPLETED" && off.reinstatement) section.append(reinstatePanel(app, off)); // issue 11
   if (orphaned.length) {
     section.append(problemBox({ title: "Accounts left without an Admin",
       detail: `${orphaned.join(", ")}: appoint a new Admin on ${orphaned.length === 1 ? "it" : "them"}.` }));
