@@ -3,6 +3,7 @@
 from accessflow.handlers.routes import (
     accounts,
     audit,
+    bulk,
     business,
     invitations,
     invitee,
@@ -13,5 +14,5 @@ from accessflow.handlers.routes import (
     web,
 )
 
-__all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "offboarding", "review",
+__all__ = ["accounts", "audit", "bulk", "business", "invitations", "invitee", "members", "offboarding", "review",
            "scim_admin", "web"]
