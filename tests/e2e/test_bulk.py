@@ -62,6 +62,16 @@ def _snapshot(world: World, api: Any) -> dict[str, Any]:
             "imports": len(stack.executions("BulkStateMachine")), "mails": len(stack.outbox)}
 
 
+def _created_things(world: World, api: Any) -> dict[str, Any]:
+    """What an import creates (its onboardings go on sending meanwhile: delivery fields change)."""
+    snap = _snapshot(world, api)
+    return {"members": sorted(m["member_id"] for m in snap["members"]),
+            "invitations": sorted(i["invitation_id"] for i in snap["invitations"]),
+            "onboardings": snap["onboardings"], "imports": snap["imports"],
+            "audit": sorted(e["entry_id"] for e in snap["audit"]
+                            if e["action"] in ("invitation.created", "bulk_import.started", "bulk_import.completed"))}
+
+
 def test_dry_run_reports_the_8_rows_and_writes_nothing_then_the_run_creates_292(world: World, api: Any) -> None:
     started = time.monotonic()
     b, token = world.business_id, world.admin.token
@@ -108,8 +118,8 @@ def test_dry_run_reports_the_8_rows_and_writes_nothing_then_the_run_creates_292(
     assert person["invitation_id"] == created["person.007@example.com"]
 
     # each person has their own onboarding execution, which e-mails the link
-    after = eventually(lambda: (s := _snapshot(world, api))["mails"] - before["mails"] >= VALID and s,
-                       timeout=240, what="292 invitation e-mails")
+    eventually(lambda: len(world.stack.outbox) - before["mails"] >= VALID, timeout=240, what="292 e-mails")
+    after = _snapshot(world, api)
     assert after["onboardings"] - before["onboardings"] == VALID
     assert after["imports"] - before["imports"] == 1
     entries = [e for e in after["audit"] if e not in before["audit"]]
@@ -118,13 +128,11 @@ def test_dry_run_reports_the_8_rows_and_writes_nothing_then_the_run_creates_292(
         "bulk_import.started", "bulk_import.completed"]
 
     # the same import id again: the import as it is, nothing more created
-    eventually(lambda: all(i["delivery"] == "SENT" for i in api.get(
-        f"/businesses/{b}/invitations", token=token).json()["invitations"]), timeout=120, what="all sent")
-    settled = _snapshot(world, api)
+    settled = _created_things(world, api)
     again = api.post(f"/businesses/{b}/invitations:bulk", token=token, json={"csv": text, "import_id": "hr-2026-12"})
     assert again.status_code == 200, again.text
     assert again.json()["counts"] == report["counts"]
-    assert _snapshot(world, api) == settled, "repeating an import id must create nothing"
+    assert _created_things(world, api) == settled, "repeating an import id must create nothing"
 
     other = api.post(f"/businesses/{b}/invitations:bulk", token=token,
                      json={"csv": text.replace("Person 001", "Someone Else"), "import_id": "hr-2026-12"})
