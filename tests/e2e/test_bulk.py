@@ -7,6 +7,7 @@ the link, reports every row, and the same import id again creates nothing more.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -75,7 +76,7 @@ def _created_things(world: World, api: Any) -> dict[str, Any]:
 def test_dry_run_reports_the_8_rows_and_writes_nothing_then_the_run_creates_292(world: World, api: Any) -> None:
     started = time.monotonic()
     b, token = world.business_id, world.admin.token
-    text, rows = _file(world)
+    text, _ = _file(world)
     before = _snapshot(world, api)
 
     r = api.post(f"/businesses/{b}/invitations:bulk", token=token, json={"csv": text, "dry_run": True})
@@ -172,3 +173,42 @@ def test_several_rows_for_one_person_make_one_invitation_and_a_refused_row_refus
     assert verdicts == [("valid", None), ("valid", None), ("refused", "person-refused"),
                         ("refused", "conflicting-row"), ("valid", None), ("valid", None), ("refused", "admin-limit")]
     assert r.json()["counts"]["invitations"] == 3
+
+
+def test_cli_invite_csv_dry_run_then_import_and_wait(world: World, tmp_path: Any) -> None:
+    """``accessflow invite BUSINESS --csv FILE`` as a user runs it: a separate process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = os.environ | {"ACCESSFLOW_API_URL": world.stack.api_url, "ACCESSFLOW_TOKEN": world.admin.token,
+                        "PYTHONPATH": os.pathsep.join([str(repo / "functions"), str(repo)])}
+
+    def run(*argv: str, ok: bool = True) -> str:
+        done = subprocess.run([sys.executable, "-m", "accessflow.cli", "invite", world.business_id, *argv],
+                              cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert (done.returncode == 0) is ok, (argv, done.stdout, done.stderr)
+        return done.stdout if ok else done.stderr
+
+    file = tmp_path / "people.csv"
+    file.write_text("\ufeffEmail,Name,Account,Role,Employee_ID\n"
+                    "cli.one@example.com,Cli One,acct-1,Editor,E-1\n"
+                    "cli.one@example.com,Cli One,acct-2,Analyst,\n"
+                    "cli.two@example.com,\"Two, Cli\",acct-2,Moderator,E-2\n"
+                    "cli.bad@example,Bad,acct-1,Editor,\n", encoding="utf-8")
+    dry = run("--csv", str(file), "--dry-run")
+    assert "4 rows: 3 valid (2 invitations), 0 duplicate, 1 refused; nothing was written" in dry
+    assert "invalid-email" in dry and "cli.one" not in dry  # only the rows to look at
+    assert json.loads(run("--csv", str(file), "--dry-run", "--json"))["counts"]["refused"] == 1
+
+    out = run("--csv", str(file), "--import-id", "cli-import-1", "--wait")
+    assert "import cli-import-1: COMPLETED: 3 rows created (2 invitations), 0 duplicate, 1 refused" in out
+    assert "invalid-email" in out
+    report = json.loads(run("--csv", str(file), "--import-id", "cli-import-1", "--json"))
+    assert [(r["row"], r["status"]) for r in report["rows"]] == [
+        (1, "created"), (2, "created"), (3, "created"), (4, "refused")]
+    assert report["rows"][0]["invitation_id"] == report["rows"][1]["invitation_id"]
+    assert report["rows"][2]["name"] == "Two, Cli" and report["rows"][0]["employee_id"] == "E-1"
+    assert "give either --csv FILE or an e-mail" in run("x@example.com", "--csv", str(file), ok=False)
