@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -141,7 +142,46 @@ def _who(entry: dict[str, Any], prefix: str) -> str | None:
     return person(entry.get(f"{prefix}_name"), entry.get(f"{prefix}_email")) or entry.get(prefix)
 
 
+BULK_COLUMNS = ("row", "email", "account", "role", "status", "reason", "detail")
+
+
+def cmd_invite_csv(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    """``invite --csv FILE`` (issue 11): the file goes to the API as it is (the API parses and
+    validates it, docs/bulk.md); with ``--wait`` the import's per-row results are shown when done."""
+    with open(args.csv, encoding="utf-8-sig", newline="") as handle:
+        text = handle.read()
+    body: dict[str, Any] = {"csv": text, "dry_run": args.dry_run}
+    if args.import_id:
+        body["import_id"] = args.import_id
+    result = client.call("POST", f"{_b(args)}/invitations:bulk", body=body)
+    if args.dry_run:
+        c = result["counts"]
+        summary = (f"dry run: {c['rows']} rows: {c['valid']} valid ({c['invitations']} invitations), "
+                   f"{c['duplicate']} duplicate, {c['refused']} refused; nothing was written")
+        flagged = [r for r in result["rows"] if r["status"] != "valid"] if not args.all_rows else result["rows"]
+        return result, (table(flagged, BULK_COLUMNS) + "\n" if flagged else "") + summary
+    deadline = time.monotonic() + args.timeout
+    while args.wait and result["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(1)
+        result = client.call("GET", f"{_b(args)}/imports/{_q(result['import_id'])}")
+    c = result["counts"]
+    summary = (f"import {result['import_id']}: {result['status']}: {c['created']} rows created "
+               f"({result['invitations_created']} invitations), {c['duplicate']} duplicate, {c['refused']} refused, "
+               f"{c['failed']} failed, {c['pending']} pending")
+    if result["status"] == "RUNNING":
+        summary += f" (see it again: accessflow invite {args.business_id} --csv {args.csv} --import-id " \
+                   f"{result['import_id']} --wait)"
+    shown = result["rows"] if args.all_rows else [r for r in result["rows"] if r["status"] != "created"]
+    return result, (table(shown, BULK_COLUMNS) + "\n" if shown else "") + summary
+
+
 def cmd_invite(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    if args.csv:
+        if args.email or args.grant:
+            raise SystemExit("accessflow invite: give either --csv FILE or an e-mail with --grant, not both")
+        return cmd_invite_csv(client, args)
+    if not args.email or not args.grant:
+        raise SystemExit("accessflow invite: give an e-mail and at least one --grant (or --csv FILE)")
     body = {"email": args.email, "display_name": args.name or args.email.split("@")[0], "grants": args.grant}
     if args.employee_id:
         body["employee_id"] = args.employee_id
@@ -414,12 +454,22 @@ def parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    p = add("invite", "Invite someone by e-mail with a role per account.",
+    p = add("invite", "Invite someone by e-mail with a role per account, or up to 1,000 people from a CSV file.",
             "You must be Admin of every account you grant on. Admin roles wait for a second Admin's "
-            "confirmation; lower roles are confirmed automatically unless the business says otherwise.", cmd_invite)
-    p.add_argument("email", help="the invitee's e-mail address")
-    p.add_argument("--grant", action="append", type=grants_arg, required=True, metavar="ACCOUNT:ROLE",
+            "confirmation; lower roles are confirmed automatically unless the business says otherwise. "
+            "With --csv FILE (columns email,name,account,role[,employee_id]; rows with the same e-mail are one "
+            "invitation, see docs/bulk.md) the file is validated as a whole: --dry-run prints each refused or "
+            "duplicate row and writes nothing; otherwise each valid person gets their own invitation.", cmd_invite)
+    p.add_argument("email", nargs="?", help="the invitee's e-mail address (not with --csv)")
+    p.add_argument("--grant", action="append", type=grants_arg, metavar="ACCOUNT:ROLE",
                    help=f"a role on an account (repeatable); ROLE is one of {', '.join(ROLES)}")
+    p.add_argument("--csv", metavar="FILE", help="invite everyone in this CSV file (at most 1,000 rows)")
+    p.add_argument("--dry-run", action="store_true", help="with --csv: only validate; print the verdicts")
+    p.add_argument("--import-id", help="with --csv: your id for this import; the same id again creates nothing "
+                                       "more and shows the import")
+    p.add_argument("--wait", action="store_true", help="with --csv: wait until every row is done, then show results")
+    p.add_argument("--timeout", type=float, default=600, help="with --wait: give up after this many seconds")
+    p.add_argument("--all-rows", action="store_true", help="with --csv: list every row, not only the ones to look at")
     p.add_argument("--name", help="display name (default: the e-mail's local part)")
     p.add_argument("--employee-id", help="HR employee id, to match later leaver events")
 

@@ -51,6 +51,8 @@ class ApiSettings(MailSettings):
     # Where the IdP's token endpoint lives when not on the issuer's origin (Cognito's hosted domain).
     oidc_endpoint_origins: str = Field(default="", alias="OIDC_ENDPOINT_ORIGINS",
                                        pattern=r"^(\s*https?://[^/\s]+/?\s*)*$")
+    # issue 11: the bulk onboarding workflow POST …/invitations:bulk starts
+    bulk_state_machine_arn: str = Field(default="", alias="BULK_STATE_MACHINE_ARN")
 
 
 class MoverIntakeSettings(Settings):
@@ -96,3 +98,9 @@ class ScimSettings(MailSettings):
 
     onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")
     offboarding_state_machine_arn: str = Field(alias="OFFBOARDING_STATE_MACHINE_ARN")
+
+
+class BulkTaskSettings(Settings):
+    """The bulk onboarding workflow's tasks (issue 11): each row starts an onboarding execution."""
+
+    onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")

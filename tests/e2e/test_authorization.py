@@ -277,6 +277,14 @@ def _reinstate(s: Scene) -> Call:
     member_id = _offboarded(s)
     return Call("POST", f"/businesses/{s.b}/members/{member_id}/reinstate",
                 after=lambda r: wait_sent(s.world, s.api, r.json()["invitation_id"]))
+def _import(s: Scene) -> str:
+    """An import by the business's first Admin whose only row is refused (unknown account): complete at once."""
+    def make() -> str:
+        r = s.api.post(f"/businesses/{s.b}/invitations:bulk", token=s.world.admin.token, json={"rows": [
+            {"email": "nobody@example.com", "name": "Nobody", "account": "acct-none", "role": "Analyst"}]})
+        assert r.status_code == 202, r.text
+        return str(r.json()["import_id"])
+    return s.cached("import", make)  # type: ignore[no-any-return]
 
 
 B = "/businesses/{business_id}"
@@ -336,6 +344,12 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PUT", f"{B}/bundles/{{group_id}}/grants"): Rule(
         ADMIN_OF_TARGET, lambda s: Call("PUT", f"/businesses/{s.b}/bundles/{_bundle(s)}/grants", json={
             "grants": [{"account_id": ACCOUNT, "role": "Editor"}]})),
+    # issue 11: bulk. A dry run (writes nothing) of one row on acct-1; the import: one whose row is refused.
+    ("POST", f"{B}/invitations:bulk"): Rule(ADMIN_OF_ANY, lambda s: Call(
+        "POST", f"/businesses/{s.b}/invitations:bulk", json={"dry_run": True, "rows": [
+            {"email": "bulk@example.com", "name": "Bulk", "account": ACCOUNT, "role": "Analyst"}]})),
+    ("GET", f"{B}/imports/{{import_id}}"): Rule(
+        ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/imports/{_import(s)}")),
     ("GET", f"{B}/access-review"): Rule(
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/access-review", params={"format": "csv"})),
     # --- issue 11: guard. An Admin passes authorization; with nothing held, release/cancel answer 409.

@@ -25,6 +25,8 @@ SCIM lookup        ``BIZ#{b}``                 ``SCIMNAME#{e}`` / ``SCIMEXT#{x}`
                                                ``SCIMEMAIL#{e}#{u}`` / ``SCIMGROUP#{name}``
 bundle (group)     ``BIZ#{b}``                 ``BUNDLE#{g}``
 bundle membership  ``BIZ#{b}``                 ``BMEMBER#{g}#{u}`` and ``UBUNDLE#{u}#{g}``
+bulk import        ``BIZ#{b}``                 ``IMPORT#{i}``
+bulk import row    ``IMPORT#{b}#{i}``          ``ROW#{n:05d}``                  (one partition per import)
 =================  ==========================  ===============================  ==========================
 
 The table name comes from the environment at bind time (:func:`bind`), never from code.
@@ -370,6 +372,43 @@ class MoveItem(BaseItem):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     decided_by = UnicodeAttribute(null=True)
+class ImportItem(BaseItem):
+    """A bulk import (issue 11): who asked, what the file held (``digest``), the counts at submission
+    and, once the workflow finished, the final counts. Its rows are :class:`ImportRowItem`."""
+
+    business_id = UnicodeAttribute()
+    import_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # RUNNING | COMPLETED | FAILED
+    digest = UnicodeAttribute()
+    requested_by = UnicodeAttribute()
+    counts = JSONAttribute(default=dict)  # at submission: rows, valid, duplicate, refused, invitations
+    final_counts = JSONAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    completed_at = UTCDateTimeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+
+
+class ImportRowItem(BaseItem):
+    """One row of a bulk import, as written and with its result. A person's first valid row (the lead)
+    carries the invitation; their other rows point at it (``lead``) and share its result."""
+
+    row = NumberAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    employee_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # pending | created | duplicate | refused | failed
+    reason = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+    lead = NumberAttribute(null=True)
+    grants = JSONAttribute(null=True)  # on a lead: the person's invitation grants
+    invitation_id = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
 
 
 ALL_MODELS: tuple[type[BaseItem], ...] = (
@@ -390,6 +429,8 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     MoveItem,
     GuardWindowItem,
     HeldOffboardingItem,
+    ImportItem,
+    ImportRowItem,
 )
 
 

@@ -42,7 +42,7 @@ class OnboardingRequest:
     display_name: str
     grants: list[Grant]
     requested_by: str
-    source: str  # "hr" | "api"
+    source: str  # "hr" | "api" | "scim" | "bulk"
     employee_id: str | None = None
     idempotency_key: str | None = None
     inviter_email: str | None = None
@@ -129,7 +129,8 @@ def record_carried(req: OnboardingRequest, ctx: store.Context, now: datetime) ->
     invitation_id = req.invitation_id or (
         invitation_id_for(req.business_id, req.idempotency_key) if req.idempotency_key else uuid.uuid4().hex
     )
-    existing = store.get_invitation(req.business_id, invitation_id) if req.source == "api" else None
+    # recorded before the execution started: by the API, or by a bulk import's row (issue 11)
+    existing = store.get_invitation(req.business_id, invitation_id) if req.source in ("api", "bulk") else None
     business = store.get_business(req.business_id)
     if business is None:
         raise UnknownBusiness(f"Business {req.business_id} does not exist.")
@@ -511,7 +512,7 @@ def announce(
         "business_id": business_id, "invitation_id": invitation_id, "member_id": inv.member_id,
         "email": inv.email, "outcome": outcome,
         "grants": inv.final_grants if outcome == "ACTIVATED" else inv.grants,
-        "source": inv.source,  # hr | api | scim: lets a rule take only its own (the SCIM follow-up)
+        "source": inv.source,  # hr | api | scim | bulk: lets a rule take only its own (the SCIM follow-up)
     }
     if first and inv.inviter_email:
         hint = {

@@ -3,6 +3,7 @@
 from accessflow.handlers.routes import (
     accounts,
     audit,
+    bulk,
     business,
     invitations,
     invitee,
@@ -15,6 +16,5 @@ from accessflow.handlers.routes import (
     web,
 )
 
-__all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "mover", "offboarding", "review",
-           "scim_admin", "web"]
-__all__ += ["leaver_guard"]  # issue 11: guard
+__all__ = ["accounts", "audit", "bulk", "business", "invitations", "invitee", "leaver_guard", "members", "mover",
+           "offboarding", "review", "scim_admin", "web"]

@@ -5,6 +5,7 @@ import * as api from "./console-api.js";
 import * as auth from "./console-auth.js";
 import { announce, focusOn, h, person, problemBox, replace } from "./console-dom.js";
 import { auditView, reviewView } from "./console-audit.js";
+import { bulkView } from "./console-bulk.js";
 import { inviteView } from "./console-invite.js";
 import { scimView } from "./console-scim.js";
 import { confirmationsView, invitationsView } from "./console-invitations.js";
@@ -15,6 +16,7 @@ import { heldView } from "./console-guard.js";
 const VIEWS = [
   { id: "team", label: "Team members", render: teamView },
   { id: "invite", label: "Invite", render: inviteView },
+  { id: "bulk", label: "Bulk import", render: bulkView },
   { id: "invitations", label: "Invitations", render: invitationsView },
   { id: "confirmations", label: "Waiting for confirmation", render: confirmationsView },
   { id: "audit", label: "Audit trail", render: auditView },
