@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -17,6 +19,11 @@ class BusinessPolicy(BaseModel):
     retention_days: int = Field(default=90, ge=1)
     #: every admin request must come from a login that used multi-factor authentication (JWT ``amr``)
     require_mfa_for_admins: bool = False
+    # --- issue 11: access reviews ---
+    #: what the close of an access review does with grants nobody decided (always reported)
+    review_undecided: Literal["keep", "remove"] = "keep"
+    #: a member with no authenticated call for longer than this is flagged idle in reviews
+    review_idle_after_days: int = Field(default=90, ge=1, le=3650)
 
     @property
     def lifetime_seconds(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,9 @@ class PolicyPatch(BaseModel):
     require_mfa_for_admins: bool | None = Field(
         default=None, description="Refuse every admin request whose login did not use multi-factor "
         "authentication (403 mfa-required). Turning it on needs your own login to have used MFA.")
+    review_undecided: Literal["keep", "remove"] | None = Field(
+        default=None, description="What closing an access review does with grants nobody decided: keep "
+        "(default) or remove them. Either way the report shows them as undecided.")
 
 
 def _admin_of_business(business_id: str) -> str:
