@@ -342,7 +342,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", f"{B}/reviews/{{campaign_id}}/items"): Rule(
         ADMIN_OF_ANY, _review_call("GET", "/items", params={"assigned_to": "me"})),
     ("POST", f"{B}/reviews/{{campaign_id}}/decisions"): Rule(ADMIN_OF_ANY, lambda s: _review_call(
-        "POST", "/decisions", json={"decisions": [{"item_id": f"{s.target_member}.{ACCOUNT}", "decision": "keep"}]})(s)),
+        "POST", "/decisions", json={"decisions": [{"item_id": f"{s.target_member}.{ACCOUNT}",
+                                                   "decision": "keep"}]})(s)),
     ("GET", f"{B}/reviews/{{campaign_id}}/report"): Rule(
         ADMIN_OF_ANY, _review_call("GET", "/report", params={"format": "csv"})),
 }

@@ -216,3 +216,38 @@ def test_a_sole_admins_own_grant_with_no_other_admin_is_flagged(stack: Any, api:
     assert [r["email"] for r in items["viewer@example.com"]["reviewers"]] == [world.admin.email]
     r = _decide(api, world, cid, world.admin.token, [{"item_id": own["item_id"], "decision": "keep"}])
     assert r.json()["results"][0]["status"] == "refused"
+
+
+def test_the_cli_starts_lists_decides_and_reports(stack: Any, api: Any) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    world = make_world(stack, accounts=2)
+    member = onboard(world, api, "cli-member@example.com", {"acct-1": "Editor"})
+    repo = Path(__file__).resolve().parents[2]
+    env = os.environ | {"ACCESSFLOW_API_URL": stack.api_url, "ACCESSFLOW_TOKEN": world.admin.token,
+                        "PYTHONPATH": os.pathsep.join([str(repo / "functions"), str(repo)])}
+
+    def run(*argv: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "accessflow.cli", "review", world.business_id, *argv],
+                              cwd=repo, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, (argv, done.stdout, done.stderr)
+        return done.stdout
+
+    started = json.loads(run("start", "--name", "CLI review", "--days", "7", "--json"))
+    cid = started["campaign_id"]
+    assert started["counts"]["items"] == 3 and started["counts"]["flagged"] == 2  # the sole Admin's own grants
+    assert cid in run("list") and "CLI review" in run("show", cid)
+    mine = json.loads(run("items", cid, "--mine", "--json"))["items"]
+    assert [(i["member_id"], i["account_id"]) for i in mine] == [(member, "acct-1")]
+    decided = json.loads(run("decide", cid, "--remove", mine[0]["item_id"], "--note", "no longer posts", "--json"))
+    assert decided["results"][0]["status"] == "recorded"
+    assert "no longer posts" in run("items", cid, "--decided")
+    rows = list(csv.DictReader(io.StringIO(run("report", cid, "--csv"))))
+    assert len(rows) == 3
+    row = next(r for r in rows if r["item_id"] == mine[0]["item_id"])
+    assert (row["decision"], row["note"], row["decided_by"], row["outcome"]) == (
+        "remove", "no longer posts", world.admin.email, "")  # no outcome before the close
