@@ -149,6 +149,12 @@ class _Deferred:
         self.started = (state_machine_arn, name, payload)
         return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
 
+    def succeed(self, task_token: str, output: dict[str, Any]) -> bool:
+        return False
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool:
+        return False
+
 
 def run() -> dict[str, Any]:
     from infra.localstack import LocalStack
