@@ -213,6 +213,8 @@ def cmd_policy(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
         changes["invitation_lifetime_days"] = args.invitation_lifetime_days
     if args.require_mfa_for_admins is not None:
         changes["require_mfa_for_admins"] = args.require_mfa_for_admins == "on"
+    if getattr(args, "review_undecided", None):
+        changes["review_undecided"] = args.review_undecided
     path = f"{_b(args)}/policy"
     result = client.call("PATCH", path, body=changes) if changes else client.call("GET", path)
     return result, table([{"setting": k, "value": v} for k, v in result.items()], ("setting", "value"))
@@ -528,6 +530,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--invitation-lifetime-days", type=int, help="how long an invitation link works (1-30)")
     p.add_argument("--require-mfa-for-admins", choices=["on", "off"],
                    help="refuse admin requests whose login did not use multi-factor authentication")
+    p.add_argument("--review-undecided", choices=["keep", "remove"],
+                   help="what closing an access review does with grants nobody decided (default keep)")
 
     p = add("audit", "Show the audit trail, oldest first.",
             "Filter by member, action and time range; --all follows every page.", cmd_audit)
