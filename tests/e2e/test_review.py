@@ -252,3 +252,30 @@ def test_the_cli_starts_lists_decides_and_reports(stack: Any, api: Any) -> None:
     row = next(r for r in rows if r["item_id"] == mine[0]["item_id"])
     assert (row["decision"], row["note"], row["decided_by"], row["outcome"]) == (
         "remove", "no longer posts", world.admin.email, "")  # no outcome before the close
+
+
+def test_grants_changed_during_the_campaign_are_reported_not_forced(stack: Any, api: Any) -> None:
+    """A removal meets a grant an Admin changed after the snapshot (their newer decision stands) and
+    one already removed: the close's transaction is cancelled, each removal is then applied alone."""
+    world = make_world(stack, accounts=2)
+    changed = onboard(world, api, "changed@example.com", {"acct-1": "Editor"})
+    gone = onboard(world, api, "gone@example.com", {"acct-1": "Editor"})
+    stays = onboard(world, api, "removed@example.com", {"acct-1": "Editor", "acct-2": "Analyst"})
+    r = _start(api, world, world.admin.token, duration_days=1)
+    cid = r.json()["campaign_id"]
+    ids = [f"{m}.acct-1" for m in (changed, gone, stays)]
+    r = _decide(api, world, cid, world.admin.token, [{"item_id": i, "decision": "remove"} for i in ids])
+    assert [x["status"] for x in r.json()["results"]] == ["recorded"] * 3
+    set_role(world, api, changed, "acct-1", "Moderator")
+    assert api.delete(f"/businesses/{world.business_id}/members/{gone}/grants/acct-1",
+                      token=world.admin.token).status_code == 200
+
+    stack.advance(timedelta(days=1, minutes=1), coalesce=True)
+    eventually(lambda: _campaign(api, world, cid)["status"] == "CLOSED", timeout=30, what="the close")
+    rows = {row["item_id"]: row for row in api.get(f"/businesses/{world.business_id}/reviews/{cid}/report",
+                                                   token=world.admin.token).json()["items"]}
+    assert [(rows[i]["outcome"], rows[i]["applied"]) for i in ids] == [
+        ("removed", "changed-since-snapshot"), ("removed", "already-revoked"), ("removed", "revoked")]
+    assert _grants(world, api) >= {("changed", "acct-1", "Moderator"), ("removed", "acct-2", "Analyst")}
+    assert not {g for g in _grants(world, api) if g[0] in ("gone", "removed") and g[1] == "acct-1"}
+    assert _campaign(api, world, cid)["applied"]["changed_since_snapshot"] == 1
