@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from accessflow.domain import review as rules
 from accessflow.domain.errors import InvalidInput
@@ -153,14 +153,15 @@ def set_execution(campaign: ReviewCampaignItem, arn: str) -> None:
 
 def claim_notice(campaign: ReviewCampaignItem, which: str, now: datetime) -> bool:
     """Mark the start notice (``notified_at``) or the halfway reminder (``reminder_sent_at``) as sent,
-    once: True for the one caller that may send it."""
+    once, with its audit entry: True for the one caller that may send it."""
     attr = ReviewCampaignItem.notified_at if which == "start" else ReviewCampaignItem.reminder_sent_at
+    tx = Tx(campaign.business_id, Context(actor="system:review", actor_name="Access review"), now)
+    tx.update("campaign", campaign, [attr.set(now)], condition=attr.does_not_exist())
+    tx.audit(AuditDraft("review.notified" if which == "start" else "review.reminded", subject=campaign.campaign_id))
     try:
-        campaign.update(actions=[attr.set(now)], condition=attr.does_not_exist())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+        tx.commit()
+    except ConditionFailed:
+        return False
     return True
 
 
