@@ -256,6 +256,7 @@ def test_the_cli_starts_lists_decides_and_reports(stack: Any, api: Any) -> None:
     decided = json.loads(run("decide", cid, "--remove", mine[0]["item_id"], "--note", "no longer posts", "--json"))
     assert decided["results"][0]["status"] == "recorded"
     assert "no longer posts" in run("items", cid, "--decided")
+    assert len(json.loads(run("report", cid, "--json"))["items"]) == 3
     rows = list(csv.DictReader(io.StringIO(run("report", cid, "--csv"))))
     assert len(rows) == 3
     row = next(r for r in rows if r["item_id"] == mine[0]["item_id"])
