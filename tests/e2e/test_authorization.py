@@ -277,6 +277,8 @@ def _reinstate(s: Scene) -> Call:
     member_id = _offboarded(s)
     return Call("POST", f"/businesses/{s.b}/members/{member_id}/reinstate",
                 after=lambda r: wait_sent(s.world, s.api, r.json()["invitation_id"]))
+
+
 def _import(s: Scene) -> str:
     """An import by the business's first Admin whose only row is refused (unknown account): complete at once."""
     def make() -> str:
@@ -285,6 +287,22 @@ def _import(s: Scene) -> str:
         assert r.status_code == 202, r.text
         return str(r.json()["import_id"])
     return s.cached("import", make)  # type: ignore[no-any-return]
+
+
+def _review(s: Scene) -> str:
+    """The business's open access review (started by its first Admin; one may already be open)."""
+    def make() -> str:
+        r = s.api.post(f"/businesses/{s.b}/reviews", token=s.world.admin.token, json={"name": "matrix"})
+        if r.status_code == 201:
+            return str(r.json()["campaign_id"])
+        assert r.status_code == 409, r.text
+        listing = s.api.get(f"/businesses/{s.b}/reviews", token=s.world.admin.token).json()["campaigns"]
+        return str(next(c["campaign_id"] for c in listing if c["status"] == "OPEN"))
+    return s.cached("review", make)  # type: ignore[no-any-return]
+
+
+def _review_call(method: str, suffix: str = "", **kwargs: Any) -> Callable[[Scene], Call]:
+    return lambda s: Call(method, f"/businesses/{s.b}/reviews/{_review(s)}{suffix}", **kwargs)
 
 
 B = "/businesses/{business_id}"
@@ -364,6 +382,19 @@ ROUTES: dict[tuple[str, str], Rule] = {
         ADMIN_OF_TARGET, lambda s: Call("POST", f"/businesses/{s.b}/members/{_offboarded(s)}/offboarding/cancel",
                                         json={"reason": "HR error"}), ok=409),
     ("POST", f"{B}/members/{{member_id}}/reinstate"): Rule(ADMIN_OF_TARGET, _reinstate, ok=201, consumes=True),
+    # --- issue 11: access review campaigns. An Admin passes authorization and learns a campaign is
+    # already open (409); who decides which grant is the campaign's assignment (tests/e2e/test_review.py).
+    ("POST", f"{B}/reviews"): Rule(ADMIN_OF_ANY, lambda s: (_review(s), Call(
+        "POST", f"/businesses/{s.b}/reviews", json={"duration_days": 3}))[1], ok=409),
+    ("GET", f"{B}/reviews"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/reviews")),
+    ("GET", f"{B}/reviews/{{campaign_id}}"): Rule(ADMIN_OF_ANY, _review_call("GET")),
+    ("GET", f"{B}/reviews/{{campaign_id}}/items"): Rule(
+        ADMIN_OF_ANY, _review_call("GET", "/items", params={"assigned_to": "me"})),
+    ("POST", f"{B}/reviews/{{campaign_id}}/decisions"): Rule(ADMIN_OF_ANY, lambda s: _review_call(
+        "POST", "/decisions", json={"decisions": [{"item_id": f"{s.target_member}.{ACCOUNT}",
+                                                   "decision": "keep"}]})(s)),
+    ("GET", f"{B}/reviews/{{campaign_id}}/report"): Rule(
+        ADMIN_OF_ANY, _review_call("GET", "/report", params={"format": "csv"})),
 }
 
 
@@ -399,7 +430,10 @@ def template_operations() -> list[tuple[str, str]]:
 
     Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
     template = yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)
-    events = template["Resources"]["ApiFunction"]["Properties"]["Events"].values()
+    # every function running the API's handler (ApiFunction; the review routes' ReviewApiFunction)
+    events = [e for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+              and r["Properties"].get("Handler") == "accessflow.handlers.api.handler"
+              for e in r["Properties"].get("Events", {}).values()]
     return sorted((e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events
                   if e["Type"] == "HttpApi")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -26,6 +28,11 @@ class BusinessPolicy(BaseModel):
     leaver_guard_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: a REMOVED member can be reinstated from their offboarding receipt for this many days
     reinstate_within_days: int = Field(default=90, ge=0, le=365)
+    # --- issue 11: access reviews ---
+    #: what the close of an access review does with grants nobody decided (always reported)
+    review_undecided: Literal["keep", "remove"] = "keep"
+    #: a member with no authenticated call for longer than this is flagged idle in reviews
+    review_idle_after_days: int = Field(default=90, ge=1, le=3650)
 
     @property
     def lifetime_seconds(self) -> int:

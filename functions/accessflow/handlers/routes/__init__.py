@@ -12,9 +12,10 @@ from accessflow.handlers.routes import (
     mover,
     offboarding,
     review,
+    reviews,
     scim_admin,
     web,
 )
 
 __all__ = ["accounts", "audit", "bulk", "business", "invitations", "invitee", "leaver_guard", "members", "mover",
-           "offboarding", "review", "scim_admin", "web"]
+           "offboarding", "review", "reviews", "scim_admin", "web"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,6 +46,9 @@ class PolicyPatch(BaseModel):
     reinstate_within_days: int | None = Field(default=None, ge=0, le=365,
                                               description="How long a removed member can be reinstated (days, "
                                                           "default 90); stated on each new receipt.")
+    review_undecided: Literal["keep", "remove"] | None = Field(
+        default=None, description="What closing an access review does with grants nobody decided: keep "
+        "(default) or remove them. Either way the report shows them as undecided.")
 
 
 def _admin_of_business(business_id: str) -> str:
