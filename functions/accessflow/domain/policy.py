@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -17,6 +19,13 @@ class BusinessPolicy(BaseModel):
     retention_days: int = Field(default=90, ge=1)
     #: every admin request must come from a login that used multi-factor authentication (JWT ``amr``)
     require_mfa_for_admins: bool = False
+    # --- access reviews (issue 11, reviewui): idle flag and recurring schedule (docs/reviews.md)
+    #: a reviewed member with no activity for longer than this is flagged idle
+    review_idle_after_days: int = Field(default=90, ge=1, le=3650)
+    #: how often a campaign starts by itself; "off" stops the schedule (starting one by hand still works)
+    review_cadence: Literal["off", "monthly", "quarterly", "semiannual", "annual"] = "quarterly"
+    #: how long a scheduled campaign stays open
+    review_duration_days: int = Field(default=14, ge=1, le=90)
 
     @property
     def lifetime_seconds(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +12,7 @@ from accessflow.domain import rules
 from accessflow.domain.errors import UnknownBusiness
 from accessflow.handlers.http import app, caller, caller_member, ctx
 from accessflow.store import repository as store
-from accessflow.usecases import invitations
+from accessflow.usecases import invitations, review_schedule
 
 
 class PolicyPatch(BaseModel):
@@ -32,6 +32,15 @@ class PolicyPatch(BaseModel):
     require_mfa_for_admins: bool | None = Field(
         default=None, description="Refuse every admin request whose login did not use multi-factor "
         "authentication (403 mfa-required). Turning it on needs your own login to have used MFA.")
+    # access reviews (issue 11, reviewui; docs/reviews.md)
+    review_idle_after_days: int | None = Field(default=None, ge=1, le=3650,
+                                               description="A reviewed member with no activity for longer than "
+                                                           "this many days is flagged idle (default 90).")
+    review_cadence: Literal["off", "monthly", "quarterly", "semiannual", "annual"] | None = Field(
+        default=None, description="How often an access review campaign starts by itself (default quarterly); "
+        "off stops the schedule. The next one is due one period after the last scheduled one (or from now).")
+    review_duration_days: int | None = Field(default=None, ge=1, le=90,
+                                             description="How long a scheduled campaign stays open (default 14).")
 
 
 def _admin_of_business(business_id: str) -> str:
@@ -60,5 +69,8 @@ def patch_policy(business_id: str, body: Annotated[PolicyPatch, Body()]) -> dict
     keep the expiry their e-mail announced. Admin of every account of the business."""
     member_id = _admin_of_business(business_id)
     changes = body.model_dump(exclude_none=True)
-    return invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=utcnow(),
-                                     amr=caller().amr).model_dump()
+    now = utcnow()
+    policy = invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=now, amr=caller().amr)
+    if "review_cadence" in changes:
+        review_schedule.follow_policy(business_id, policy, ctx=ctx(member_id), now=now)
+    return policy.model_dump()
