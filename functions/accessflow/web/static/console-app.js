@@ -10,6 +10,7 @@ import { scimView } from "./console-scim.js";
 import { confirmationsView, invitationsView } from "./console-invitations.js";
 import { accountsView, policyView } from "./console-settings.js";
 import { memberView, teamView } from "./console-team.js";
+import { reviewReportView, reviewsView } from "./console-reviews.js";
 
 const VIEWS = [
   { id: "team", label: "Team members", render: teamView },
@@ -18,11 +19,13 @@ const VIEWS = [
   { id: "confirmations", label: "Waiting for confirmation", render: confirmationsView },
   { id: "audit", label: "Audit trail", render: auditView },
   { id: "review", label: "Access review", render: reviewView },
+  { id: "reviews", label: "Review campaigns", render: reviewsView },
   { id: "accounts", label: "Accounts", render: accountsView },
   { id: "policy", label: "Policy", render: policyView },
   { id: "scim", label: "Provisioning (SCIM)", render: scimView },
 ];
-const HIDDEN_VIEWS = { member: memberView };
+const HIDDEN_VIEWS = { member: memberView, "review-report": reviewReportView };
+const NAV_PARENT = { member: "team", "review-report": "reviews" }; // a hidden view highlights its section
 
 const state = { me: null, user: null, cache: new Map(), renderSeq: 0 };
 
@@ -153,7 +156,7 @@ function renderNav(parts, app) {
   }
   nav.hidden = false;
   replace(nav, h("ul", {}, VIEWS.map((v) => h("li", {},
-    h("a", { href: app.href(v.id), "aria-current": (app.view === v.id || (app.view === "member" && v.id === "team")) ? "page" : null }, v.label)))));
+    h("a", { href: app.href(v.id), "aria-current": (app.view === v.id || NAV_PARENT[app.view] === v.id) ? "page" : null }, v.label)))));
 }
 
 // --- screens without a business ----------------------------------------------------------------
