@@ -19,7 +19,7 @@ class BusinessPolicy(BaseModel):
     retention_days: int = Field(default=90, ge=1)
     #: every admin request must come from a login that used multi-factor authentication (JWT ``amr``)
     require_mfa_for_admins: bool = False
-    # --- access reviews (issue 11, reviewui): idle flag and recurring schedule (docs/reviews.md)
+    # --- access reviews (issue 11, reviewui): idle flag and recurring schedule (docs/review-schedule.md)
     #: a reviewed member with no activity for longer than this is flagged idle
     review_idle_after_days: int = Field(default=90, ge=1, le=3650)
     #: how often a campaign starts by itself; "off" stops the schedule (starting one by hand still works)

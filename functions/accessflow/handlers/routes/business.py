@@ -32,7 +32,7 @@ class PolicyPatch(BaseModel):
     require_mfa_for_admins: bool | None = Field(
         default=None, description="Refuse every admin request whose login did not use multi-factor "
         "authentication (403 mfa-required). Turning it on needs your own login to have used MFA.")
-    # access reviews (issue 11, reviewui; docs/reviews.md)
+    # access reviews (issue 11, reviewui; docs/review-schedule.md)
     review_idle_after_days: int | None = Field(default=None, ge=1, le=3650,
                                                description="A reviewed member with no activity for longer than "
                                                            "this many days is flagged idle (default 90).")
