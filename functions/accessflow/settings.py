@@ -87,3 +87,16 @@ class ScimSettings(MailSettings):
 
     onboarding_state_machine_arn: str = Field(alias="ONBOARDING_STATE_MACHINE_ARN")
     offboarding_state_machine_arn: str = Field(alias="OFFBOARDING_STATE_MACHINE_ARN")
+
+
+# --- issue 11: access reviews ---
+class ReviewSettings(MailSettings):
+    """Whoever starts a review campaign (the API's review routes, the schedule): its state machine."""
+
+    review_state_machine_arn: str = Field(alias="REVIEW_STATE_MACHINE_ARN")
+
+
+class ReviewTaskSettings(MailSettings):
+    """The review state machine's Lambda tasks (e-mails, close)."""
+
+    review_apply_page: int = Field(default=2000, alias="REVIEW_APPLY_PAGE", ge=1, le=10000)

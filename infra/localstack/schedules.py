@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,12 +32,27 @@ class StackClock:
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
+        self._moved = threading.Condition()
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
 
+    def wait_until(self, when: datetime, still_waiting: Callable[[], bool], poll: float = 0.5) -> bool:
+        """Block until the clock shows ``when`` (real time passing or :meth:`Scheduler.advance`), or
+        until ``still_waiting()`` turns false (checked at least every ``poll`` seconds). True if the
+        time came. Used by the Step Functions Wait states (``stepfunctions.clock_wait``)."""
+        with self._moved:
+            while still_waiting():
+                remaining = (when - self.now()).total_seconds()
+                if remaining <= 0:
+                    return True
+                self._moved.wait(min(remaining, poll))
+        return False
+
     def _set_offset(self, offset: timedelta) -> None:
-        self.offset = offset
+        with self._moved:
+            self.offset = offset
+            self._moved.notify_all()
         try:
             from accessflow.adapters import clock as app_clock  # type: ignore[import-not-found]
         except ImportError:

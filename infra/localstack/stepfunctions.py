@@ -6,9 +6,10 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, timedelta
 from typing import Any
 
-from infra.localstack.process import Patch
+from infra.localstack.process import Patch, active
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -106,3 +107,37 @@ PATCHES = (BOTO_CLIENT_FOR, *(
         f"{_TASKS}.service.state_task_service_sqs", f"{_TASKS}.service.state_task_service_sns",
         f"{_TASKS}.service.state_task_service_dynamodb", f"{_TASKS}.service.state_task_service_aws_sdk",
         f"{_TASKS}.service.state_task_service_sfn")))
+
+
+def clock_wait(self: Any, env: Any) -> None:
+    """Replaces ``WaitFunction._eval_body`` of moto's interpreter: a Wait state waits on the STACK's
+    clock, not the wall clock.
+
+    WHY: moto's Wait really sleeps and compares a Timestamp with the local wall time, while tests move
+    the stack's clock with ``stack.advance(...)`` (to reach a review's deadline without waiting 14
+    days). Here ``Timestamp``/``TimestampPath`` wait until the stack clock shows that instant and
+    ``Seconds``/``SecondsPath`` that many seconds of stack time from now; ``advance()`` wakes them,
+    real time passing too, and stopping the execution ends the wait. The ASL runs unchanged.
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+
+    stack = active()
+    if stack is None:
+        WAIT.original(self, env)
+        return
+    if isinstance(self, Timestamp):
+        self.string.eval(env=env)
+        text = env.stack.pop()
+        when = self._from_timestamp_string(timestamp=text)
+        if when is None:
+            raise FailureEventException(self._create_failure_event(env, text))
+        target = when.replace(tzinfo=UTC)
+    else:
+        target = stack.clock.now() + timedelta(seconds=self._get_wait_seconds(env=env))
+    stack.clock.wait_until(target, env.is_running)
+
+
+WAIT = Patch("moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function", "WaitFunction",
+             "_eval_body", clock_wait)
+PATCHES = (*PATCHES, WAIT)

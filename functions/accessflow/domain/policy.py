@@ -26,6 +26,8 @@ class BusinessPolicy(BaseModel):
     review_cadence: Literal["off", "monthly", "quarterly", "semiannual", "annual"] = "quarterly"
     #: how long a scheduled campaign stays open
     review_duration_days: int = Field(default=14, ge=1, le=90)
+    #: what the close of an access review does with grants nobody decided (always reported)
+    review_undecided: Literal["keep", "remove"] = "keep"
 
     @property
     def lifetime_seconds(self) -> int:

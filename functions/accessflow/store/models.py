@@ -22,6 +22,9 @@ SCIM lookup        ``BIZ#{b}``                 ``SCIMNAME#{e}`` / ``SCIMEXT#{x}`
                                                ``SCIMEMAIL#{e}#{u}`` / ``SCIMGROUP#{name}``
 bundle (group)     ``BIZ#{b}``                 ``BUNDLE#{g}``
 bundle membership  ``BIZ#{b}``                 ``BMEMBER#{g}#{u}`` and ``UBUNDLE#{u}#{g}``
+review campaign    ``BIZ#{b}``                 ``REVIEW#{c}`` (+ ``REVIEWOPEN``, the one-open-campaign lock)
+review item        ``REVIEW#{b}#{c}``          ``ITEM#{m}.{a}``                 (one per snapshotted grant)
+review assignment  ``REVIEW#{b}#{c}``          ``ASSIGN#{reviewer}#{m}.{a}``    (a reviewer's inbox: keys only)
 =================  ==========================  ===============================  ==========================
 
 The table name comes from the environment at bind time (:func:`bind`), never from code.
@@ -332,6 +335,70 @@ class ReviewDueItem(BaseItem):
     due_at = UTCDateTimeAttribute()
 
 
+# --- issue 11: access review campaigns (store/reviews.py) ---------------------------------------------
+
+
+class ReviewCampaignItem(BaseItem):
+    """One campaign. Its counters move in the same transaction as each decision, so reading a
+    campaign never reads its items."""
+
+    business_id = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute()  # OPEN | CLOSING | CLOSED
+    started_at = UTCDateTimeAttribute()
+    started_by = UnicodeAttribute()
+    halfway_at = UTCDateTimeAttribute()
+    deadline = UTCDateTimeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    undecided_policy = UnicodeAttribute()
+    idle_after_days = NumberAttribute(default=90)
+    items = NumberAttribute(default=0)
+    decided = NumberAttribute(default=0)
+    keep = NumberAttribute(default=0)
+    remove = NumberAttribute(default=0)
+    flagged = NumberAttribute(default=0)
+    assigned = JSONAttribute(default=dict)  # {reviewer member id: items assigned}
+    execution_arn = UnicodeAttribute(null=True)
+    notified_at = UTCDateTimeAttribute(null=True)
+    reminder_sent_at = UTCDateTimeAttribute(null=True)
+    applied = JSONAttribute(null=True)  # what the close did: {revoked, kept_last_admin, unchanged...}
+
+
+class ReviewLockItem(BaseItem):
+    """``REVIEWOPEN``: exists while a campaign of the business is open (a conditional put starts one)."""
+
+    campaign_id = UnicodeAttribute()
+
+
+class ReviewItem(BaseItem):
+    """One snapshotted grant under review."""
+
+    business_id = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    item_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    since = UTCDateTimeAttribute(null=True)  # the grant's last change before the snapshot
+    reviewers = JSONAttribute(default=list)
+    flagged = BooleanAttribute(default=False)
+    escalated = BooleanAttribute(default=False)
+    decision = UnicodeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)  # written at close for the grants it removes (or tried to)
+    applied = UnicodeAttribute(null=True)  # revoked | already-revoked | changed-since-snapshot | kept-last-admin
+    applied_at = UTCDateTimeAttribute(null=True)
+
+
+class ReviewAssignmentItem(BaseItem):
+    """A reviewer's pointer to an item (``assigned_to=me`` is one key-range query)."""
+
+    item_id = UnicodeAttribute()
+
+
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     BusinessItem,
     AccountItem,
@@ -349,6 +416,10 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     BundleMemberItem,
     ReviewScheduleItem,
     ReviewDueItem,
+    ReviewCampaignItem,
+    ReviewLockItem,
+    ReviewItem,
+    ReviewAssignmentItem,
 )
 
 

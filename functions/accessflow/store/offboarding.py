@@ -249,6 +249,14 @@ def pack(grants: Sequence[tuple[str, str]], limit: int = MAX_TX_ITEMS) -> list[l
     return chunks
 
 
+def revocation_actions(ctx: Context, now: datetime) -> list[Any]:
+    """The update that revokes an active grant: REVOKED, stamped, and out of the per-account index.
+    Shared by every revocation path (offboarding, access review close)."""
+    return [GrantItem.status.set(GrantStatus.REVOKED.value), GrantItem.updated_at.set(now),
+            GrantItem.updated_by.set(ctx.actor), GrantItem.last_action.set("grant.revoked"),
+            GrantItem.gsi1pk.remove(), GrantItem.gsi1sk.remove()]
+
+
 def revoke_grants(grants: Sequence[GrantItem], offboarding_id: str, ctx: Context, now: datetime) -> int:
     """Revoke the given active grants in ONE transaction (they must fit: see :func:`pack`). Each is
     conditional on still being ACTIVE, so a retry after a lost response cannot double-decrement an
@@ -258,14 +266,8 @@ def revoke_grants(grants: Sequence[GrantItem], offboarding_id: str, ctx: Context
     b = grants[0].business_id
     tx = Tx(b, ctx, now)
     for grant in grants:
-        tx.update(f"grant:{grant.account_id}", grant, [
-            GrantItem.status.set(GrantStatus.REVOKED.value),
-            GrantItem.updated_at.set(now),
-            GrantItem.updated_by.set(ctx.actor),
-            GrantItem.last_action.set("grant.revoked"),
-            GrantItem.gsi1pk.remove(),
-            GrantItem.gsi1sk.remove(),
-        ], condition=GrantItem.status == GrantStatus.ACTIVE.value)
+        tx.update(f"grant:{grant.account_id}", grant, revocation_actions(ctx, now),
+                  condition=GrantItem.status == GrantStatus.ACTIVE.value)
         if grant.role == Role.ADMIN.value:
             tx.update(f"admins:{grant.account_id}", AccountItem(pk=biz_pk(b), sk=f"ACCOUNT#{grant.account_id}"),
                       [AccountItem.admin_count.add(-1)])

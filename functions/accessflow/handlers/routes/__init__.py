@@ -9,9 +9,10 @@ from accessflow.handlers.routes import (
     members,
     offboarding,
     review,
+    reviews,
     scim_admin,
     web,
 )
 
-__all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "offboarding", "review",
+__all__ = ["accounts", "audit", "business", "invitations", "invitee", "members", "offboarding", "review", "reviews",
            "scim_admin", "web"]

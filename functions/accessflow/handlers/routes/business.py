@@ -41,6 +41,9 @@ class PolicyPatch(BaseModel):
         "off stops the schedule. The next one is due one period after the last scheduled one (or from now).")
     review_duration_days: int | None = Field(default=None, ge=1, le=90,
                                              description="How long a scheduled campaign stays open (default 14).")
+    review_undecided: Literal["keep", "remove"] | None = Field(
+        default=None, description="What closing an access review does with grants nobody decided: keep "
+        "(default) or remove them. Either way the report shows them as undecided.")
 
 
 def _admin_of_business(business_id: str) -> str:
