@@ -28,13 +28,13 @@ def test_the_schedule_starts_exactly_one_campaign_when_the_quarter_is_due(stack:
     assert campaigns(world, api) == []  # two days before: nothing yet
 
     fired = stack.advance(timedelta(days=3), coalesce=True)
-    assert "ReviewScheduleFunction" in fired
+    assert "ReviewScheduleFunctionDaily" in fired
     stack.wait_idle()
     started = campaigns(world, api)
     assert [(c["started_by"], c["status"]) for c in started] == [("schedule", "OPEN")]
     assert started[0]["deadline"] > started[0]["started_at"]
 
-    stack.run_schedule("ReviewScheduleFunction")  # fired again (a retry, a second delivery)
+    stack.run_schedule("ReviewScheduleFunctionDaily")  # fired again (a retry, a second delivery)
     stack.wait_idle()
     assert [c["campaign_id"] for c in campaigns(world, api)] == [started[0]["campaign_id"]]
     moved = schedules.get_schedule(world.business_id)
