@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from tests.browser.helpers import screenshot, sign_in_at_idp
 from tests.browser.test_console import focused_label, onboard_named, serious_violations, tab_to
-from tests.world import Person, World, bind_store
+from tests.world import Person, World, bind_store, eventually
 
 expect.set_options(timeout=15_000)
 BUSINESS = "acme"
@@ -176,6 +176,30 @@ def test_report_lists_every_item_and_its_csv_equals_the_api(console: Any, world:
                        params={"format": "csv"}).text
     rows = list(csv.DictReader(io.StringIO(downloaded)))
     assert rows == list(csv.DictReader(io.StringIO(from_api))) and len(rows) == len(report["items"])
+
+
+def test_after_the_deadline_the_report_shows_what_was_applied(console: Any, world: World, api: Any) -> None:
+    page = console
+    cid = campaign_id(world, api)
+    world.stack.advance(timedelta(days=15), coalesce=True)
+
+    def closed() -> dict[str, Any] | None:
+        body = api.get(f"/businesses/{BUSINESS}/reviews/{cid}/report", token=world.admin.token).json()
+        return body if body["campaign"]["status"] == "CLOSED" else None
+
+    report = eventually(closed, timeout=60, what="the campaign to close")
+    outcomes = {(r["member_email"], r["account_id"]): r["outcome"] for r in report["items"]}
+    assert outcomes[(DANA[0], "meta-ads")] == "removed" and outcomes[(BOB[0], "instagram")] == "kept"
+    go(page, "reviews", heading="Access review campaigns")
+    expect(page.locator("table.campaigns tbody tr").first.locator(".badge")).to_have_text("Closed")
+    go(page, "review-report", cid, heading="Report: Q1 access review")
+    expect(page.locator("dl.facts .badge")).to_have_text("Closed")
+    rows = page.locator("table.review-report tbody tr")
+    dana = rows.filter(has=page.locator("th", has_text=DANA[1])).filter(has_text="Meta Ads")
+    expect(dana).to_contain_text("Removed")
+    expect(dana).to_contain_text("applied")
+    undecided = rows.filter(has=page.locator("th", has_text=SECOND[1])).filter(has_text="Instagram")
+    expect(undecided).to_contain_text("Kept (undecided)")
     screenshot(page, "console-review-report")
 
 
