@@ -207,10 +207,14 @@ def test_the_schedule_form_sets_the_cadence_and_shows_refusals_at_the_field(cons
                                                                              api: Any) -> None:
     page = console
     go(page, "reviews", heading="Access review campaigns")
+    expect(page.locator("#next-review")).to_contain_text("The next review starts by itself on")
     page.get_by_label("Recurring review").select_option("monthly")
     page.get_by_role("button", name="Save schedule").click()
     expect(page.locator("form .note")).to_have_text("Schedule saved.")
     assert api.get(f"/businesses/{BUSINESS}/policy", token=world.admin.token).json()["review_cadence"] == "monthly"
+    schedule = api.get(f"/businesses/{BUSINESS}/review-schedule", token=world.admin.token).json()
+    assert schedule["cadence"] == "monthly"
+    expect(page.locator("#next-review time")).to_have_attribute("datetime", schedule["next_at"])
     page.get_by_label(re.compile("^Flag as idle after")).fill("0")
     page.get_by_role("button", name="Save schedule").click()
     expect(page.locator(".field-error").filter(has_text=re.compile(".+")).first).to_be_visible()

@@ -37,6 +37,11 @@ def test_the_schedule_starts_exactly_one_campaign_when_the_quarter_is_due(stack:
     stack.run_schedule("ReviewScheduleFunctionDaily")  # fired again (a retry, a second delivery)
     stack.wait_idle()
     assert [c["campaign_id"] for c in campaigns(world, api)] == [started[0]["campaign_id"]]
+    r = api.get(f"/businesses/{world.business_id}/review-schedule", token=world.admin.token)
+    assert r.status_code == 200, r.text
+    shown = r.json()
+    assert shown["cadence"] == "quarterly" and shown["last_campaign_id"] == started[0]["campaign_id"]
+    assert shown["next_at"] > started[0]["started_at"]
     moved = schedules.get_schedule(world.business_id)
     assert moved is not None and moved.next_at is not None and moved.next_at > stack.clock.now() + timedelta(days=80)
 

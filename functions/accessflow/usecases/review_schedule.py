@@ -3,7 +3,7 @@
 "Default quarterly" (docs/decisions.md, 2026-12-01): every business is on the schedule with the
 policy's cadence (quarterly unless an Admin changed it), and its first scheduled review is due one
 period after it was enrolled — never at once: enrolling (creating the business, re-running
-``accessflow bootstrap`` for one that predates the schedule, or any change of its review cadence)
+``accessflow bootstrap`` for one that predates the schedule, or any change of its policy)
 does not start a campaign by itself. Each scheduled start is anchored on the previous due time, so
 the cadence does not drift by the daily run's hour.
 """
@@ -50,6 +50,17 @@ def follow_policy(business_id: str, policy: BusinessPolicy, *, ctx: store.Contex
     next_at = next_review_at(policy.review_cadence, anchor)
     schedules.set_schedule(business_id, cadence=policy.review_cadence, next_at=next_at, expected=current,
                            ctx=ctx, now=now, reason="cadence changed")
+
+
+def view(business_id: str) -> dict[str, Any]:
+    """The schedule as admins read it (``enrolled`` false: a business that predates the schedule)."""
+    item = schedules.get_schedule(business_id)
+    iso = store._iso
+    if item is None:
+        return {"enrolled": False, "cadence": None, "next_at": None, "last_started_at": None,
+                "last_campaign_id": None}
+    return {"enrolled": True, "cadence": item.cadence, "next_at": iso(item.next_at),
+            "last_started_at": iso(item.last_started_at), "last_campaign_id": item.last_campaign_id}
 
 
 @dataclass

@@ -65,6 +65,15 @@ def get_policy(business_id: str) -> dict[str, Any]:
     return store.policy_of(business).model_dump()
 
 
+@app.get("/businesses/<business_id>/review-schedule")
+def get_review_schedule(business_id: str) -> dict[str, Any]:
+    """The recurring access review: its cadence, when the next campaign starts by itself (null: off,
+    or the business is not on the schedule yet) and the last one it started. Admins only."""
+    me = caller_member(business_id)
+    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
+    return review_schedule.view(business_id)
+
+
 @app.patch("/businesses/<business_id>/policy")
 def patch_policy(business_id: str, body: Annotated[PolicyPatch, Body()]) -> dict[str, Any]:
     """Change the business's policy, e.g. ``{"invitation_lifetime_days": 14}`` (1-30, else 400), the
@@ -74,6 +83,5 @@ def patch_policy(business_id: str, body: Annotated[PolicyPatch, Body()]) -> dict
     changes = body.model_dump(exclude_none=True)
     now = utcnow()
     policy = invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=now, amr=caller().amr)
-    if "review_cadence" in changes:
-        review_schedule.follow_policy(business_id, policy, ctx=ctx(member_id), now=now)
+    review_schedule.follow_policy(business_id, policy, ctx=ctx(member_id), now=now)  # a new cadence, or enrol
     return policy.model_dump()

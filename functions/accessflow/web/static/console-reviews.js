@@ -61,9 +61,10 @@ function counts(c) {
 
 export async function reviewsView(app) {
   if (app.param) return inboxView(app, app.param);
-  const [listing, policy] = await Promise.all([
+  const [listing, policy, schedule] = await Promise.all([
     api.get(api.biz(app.businessId, "reviews")),
     api.get(api.biz(app.businessId, "policy")).catch(() => null),
+    api.get(api.biz(app.businessId, "review-schedule")).catch(() => null),
   ]);
   const campaigns = listing.campaigns || [];
   const open = campaigns.find((c) => c.status === "OPEN");
@@ -88,7 +89,14 @@ export async function reviewsView(app) {
     open ? h("p", { class: "note" }, "A campaign is open: ", h("a", { href: app.href("reviews", open.campaign_id) }, `review your items in ${open.name || "it"}`), ".") : null,
     table,
     startForm(app, policy, Boolean(open)),
-    policy ? scheduleForm(app, policy) : null);
+    policy ? scheduleForm(app, policy, schedule) : null);
+}
+
+function nextReview(schedule) {
+  if (!schedule) return null;
+  if (!schedule.enrolled) return "Not on the schedule yet: saving any change below puts it on.";
+  if (!schedule.next_at) return "No review starts by itself.";
+  return ["The next review starts by itself on ", when(schedule.next_at), "."];
 }
 
 function startForm(app, policy, isOpen) {
@@ -127,7 +135,7 @@ function startForm(app, policy, isOpen) {
   return form;
 }
 
-function scheduleForm(app, policy) {
+function scheduleForm(app, policy, schedule) {
   const cadence = field("Recurring review", h("select", { name: "review_cadence" },
     CADENCES.map(([value, label]) => h("option", { value, selected: value === policy.review_cadence }, label))),
   { hint: "A campaign starts by itself one period after the last scheduled one (the first one period after the schedule began)." });
@@ -140,6 +148,7 @@ function scheduleForm(app, policy) {
   const save = h("button", { type: "submit", class: "primary" }, "Save schedule");
   const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "schedule-title" },
     h("h2", { id: "schedule-title" }, "Schedule"),
+    h("p", { id: "next-review" }, nextReview(schedule)),
     h("p", { class: "hint" }, "Changing it needs Admin on every account of the business."),
     cadence.wrap, duration.wrap, idle.wrap, message, save);
   form.addEventListener("submit", async (e) => {
@@ -159,6 +168,9 @@ function scheduleForm(app, policy) {
     try {
       const saved = await api.patch(api.biz(app.businessId, "policy"), changes);
       Object.assign(policy, saved);
+      const next = await api.get(api.biz(app.businessId, "review-schedule")).catch(() => null);
+      const line = document.getElementById("next-review");
+      if (line) replace(line, nextReview(next));
       save.disabled = false;
       replace(message, noteBox("Schedule saved."));
       announce("Schedule saved.");
