@@ -213,6 +213,8 @@ def cmd_policy(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
         changes["invitation_lifetime_days"] = args.invitation_lifetime_days
     if args.require_mfa_for_admins is not None:
         changes["require_mfa_for_admins"] = args.require_mfa_for_admins == "on"
+    if getattr(args, "review_undecided", None):
+        changes["review_undecided"] = args.review_undecided
     path = f"{_b(args)}/policy"
     result = client.call("PATCH", path, body=changes) if changes else client.call("GET", path)
     return result, table([{"setting": k, "value": v} for k, v in result.items()], ("setting", "value"))
@@ -235,7 +237,70 @@ def cmd_audit(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     return result, text
 
 
+CAMPAIGN_COLUMNS = ("campaign_id", "name", "status", "started_at", "deadline", "undecided_policy", "items", "decided",
+                    "remove", "flagged")
+ITEM_COLUMNS = ("item_id", "member", "account_id", "role", "reviewers", "decision", "note", "idle", "flagged")
+REPORT_COLUMNS = ("item_id", "member", "account_id", "role", "decision", "decided_by", "note", "outcome", "applied")
+
+
+def _campaign_row(c: dict[str, Any]) -> dict[str, Any]:
+    return c | {k: c["counts"][k] for k in ("items", "decided", "remove", "flagged")}
+
+
+def _item_row(i: dict[str, Any]) -> dict[str, Any]:
+    decided = i.get("decided_by") or {}
+    return i | {"member": person(i.get("member_name"), i.get("member_email")) or i["member_id"],
+                "reviewers": ", ".join(r.get("email") or r["member_id"] for r in i["reviewers"]) or "(nobody)",
+                "decided_by": person(decided.get("name"), decided.get("email"))}
+
+
+def cmd_review_campaign(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    """``review BUSINESS ACTION [CAMPAIGN]``: access review campaigns (issue 11)."""
+    base = f"{_b(args)}/reviews"
+    if args.action in ("show", "items", "decide", "report") and not args.campaign:
+        raise ApiError(400, {"title": "Missing argument", "detail": f"review {args.action} needs a CAMPAIGN id"})
+    if args.action == "start":
+        c = client.call("POST", base, body={k: v for k, v in (("name", args.name), ("duration_days", args.days))
+                                            if v is not None})
+        return c, f"started {c['campaign_id']}: {c['counts']['items']} grants, deadline {c['deadline']}"
+    if args.action == "list":
+        page = client.call("GET", base)
+        return page, table([_campaign_row(c) for c in page["campaigns"]], CAMPAIGN_COLUMNS)
+    path = f"{base}/{_q(args.campaign)}"
+    if args.action == "show":
+        c = client.call("GET", path)
+        return c, table([_campaign_row(c)], CAMPAIGN_COLUMNS)
+    if args.action == "items":
+        decided = True if args.decided else False if args.undecided else None
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = client.call("GET", f"{path}/items", query={
+                "assigned_to": "me" if args.mine else None, "cursor": cursor, "limit": 500,
+                "decided": None if decided is None else str(decided).lower()})
+            items += page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        return {"items": items}, table([_item_row(i) for i in items], ITEM_COLUMNS)
+    if args.action == "decide":
+        decisions = [{"item_id": i, "decision": d} | ({"note": args.note} if args.note else {})
+                     for d, ids in (("keep", args.keep or []), ("remove", args.remove or [])) for i in ids]
+        if not decisions:
+            raise ApiError(400, {"title": "Nothing to decide", "detail": "give --keep ITEM and/or --remove ITEM"})
+        result = client.call("POST", f"{path}/decisions", body={"decisions": decisions})
+        rows = [r | {"why": (r.get("problem") or {}).get("detail")} for r in result["results"]]
+        return result, table(rows, ("item_id", "status", "why"))
+    if args.csv:
+        text = client.call("GET", f"{path}/report", query={"format": "csv"}, accept="text/csv")
+        return text, text.rstrip("\r\n")
+    report = client.call("GET", f"{path}/report")
+    return report, table([_item_row(i) for i in report["items"]], REPORT_COLUMNS)
+
+
 def cmd_review(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    if getattr(args, "action", None):
+        return cmd_review_campaign(client, args)
     if args.csv:
         text = client.call("GET", f"{_b(args)}/access-review", query={"format": "csv"}, accept="text/csv")
         return text, text.rstrip("\r\n")
@@ -465,6 +530,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--invitation-lifetime-days", type=int, help="how long an invitation link works (1-30)")
     p.add_argument("--require-mfa-for-admins", choices=["on", "off"],
                    help="refuse admin requests whose login did not use multi-factor authentication")
+    p.add_argument("--review-undecided", choices=["keep", "remove"],
+                   help="what closing an access review does with grants nobody decided (default keep)")
 
     p = add("audit", "Show the audit trail, oldest first.",
             "Filter by member, action and time range; --all follows every page.", cmd_audit)
@@ -476,8 +543,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="fetch every page")
 
     p = add("review", "The access review: every member, role per account, invited by, confirmed by, last "
-            "change.", "--csv prints the CSV export (for auditors' spreadsheets).", cmd_review)
+            "change; or, with an ACTION, access review campaigns.",
+            "--csv prints the CSV export (for auditors' spreadsheets). Campaigns: 'start' snapshots every "
+            "active grant for its account's Admins to review; 'list'; 'show', 'items' (--mine: yours), "
+            "'decide' (--keep/--remove ITEM, repeatable, --note) and 'report' (--csv) take the CAMPAIGN id.",
+            cmd_review)
+    p.add_argument("action", nargs="?", choices=["start", "list", "show", "items", "decide", "report"],
+                   help="a campaign action (none: the current access review export)")
+    p.add_argument("campaign", nargs="?", metavar="CAMPAIGN", help="the campaign id")
     p.add_argument("--csv", action="store_true", help="print CSV")
+    p.add_argument("--name", help="start: the campaign's name")
+    p.add_argument("--days", type=int, help="start: days until the deadline (1-90, default 14)")
+    p.add_argument("--mine", action="store_true", help="items: only the grants you review")
+    p.add_argument("--decided", action="store_true", help="items: only decided grants")
+    p.add_argument("--undecided", action="store_true", help="items: only undecided grants")
+    p.add_argument("--keep", action="append", metavar="ITEM", help="decide: keep this grant (repeatable)")
+    p.add_argument("--remove", action="append", metavar="ITEM", help="decide: remove this grant (repeatable)")
+    p.add_argument("--note", help="decide: a note kept with each decision (at most 500 characters)")
 
     p = add("accounts", "List the business's accounts: id, display name, platform, status, Admin count, your "
             "role.", "Retired accounts are listed too (--status filters). Needs Admin on at least one account.",

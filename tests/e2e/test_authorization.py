@@ -259,6 +259,22 @@ def _bundle(s: Scene) -> str:
     return s.cached("bundle", make)  # type: ignore[no-any-return]
 
 
+def _review(s: Scene) -> str:
+    """The business's open access review (started by its first Admin; one may already be open)."""
+    def make() -> str:
+        r = s.api.post(f"/businesses/{s.b}/reviews", token=s.world.admin.token, json={"name": "matrix"})
+        if r.status_code == 201:
+            return str(r.json()["campaign_id"])
+        assert r.status_code == 409, r.text
+        listing = s.api.get(f"/businesses/{s.b}/reviews", token=s.world.admin.token).json()["campaigns"]
+        return str(next(c["campaign_id"] for c in listing if c["status"] == "OPEN"))
+    return s.cached("review", make)  # type: ignore[no-any-return]
+
+
+def _review_call(method: str, suffix: str = "", **kwargs: Any) -> Callable[[Scene], Call]:
+    return lambda s: Call(method, f"/businesses/{s.b}/reviews/{_review(s)}{suffix}", **kwargs)
+
+
 B = "/businesses/{business_id}"
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): Rule(PUBLIC, lambda s: Call("GET", "/openapi.json")),
@@ -318,6 +334,19 @@ ROUTES: dict[tuple[str, str], Rule] = {
             "grants": [{"account_id": ACCOUNT, "role": "Editor"}]})),
     ("GET", f"{B}/access-review"): Rule(
         ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/access-review", params={"format": "csv"})),
+    # --- issue 11: access review campaigns. An Admin passes authorization and learns a campaign is
+    # already open (409); who decides which grant is the campaign's assignment (tests/e2e/test_review.py).
+    ("POST", f"{B}/reviews"): Rule(ADMIN_OF_ANY, lambda s: (_review(s), Call(
+        "POST", f"/businesses/{s.b}/reviews", json={"duration_days": 3}))[1], ok=409),
+    ("GET", f"{B}/reviews"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/reviews")),
+    ("GET", f"{B}/reviews/{{campaign_id}}"): Rule(ADMIN_OF_ANY, _review_call("GET")),
+    ("GET", f"{B}/reviews/{{campaign_id}}/items"): Rule(
+        ADMIN_OF_ANY, _review_call("GET", "/items", params={"assigned_to": "me"})),
+    ("POST", f"{B}/reviews/{{campaign_id}}/decisions"): Rule(ADMIN_OF_ANY, lambda s: _review_call(
+        "POST", "/decisions", json={"decisions": [{"item_id": f"{s.target_member}.{ACCOUNT}",
+                                                   "decision": "keep"}]})(s)),
+    ("GET", f"{B}/reviews/{{campaign_id}}/report"): Rule(
+        ADMIN_OF_ANY, _review_call("GET", "/report", params={"format": "csv"})),
 }
 
 
@@ -353,7 +382,10 @@ def template_operations() -> list[tuple[str, str]]:
 
     Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
     template = yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)
-    events = template["Resources"]["ApiFunction"]["Properties"]["Events"].values()
+    # every function running the API's handler (ApiFunction; the review routes' ReviewApiFunction)
+    events = [e for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+              and r["Properties"].get("Handler") == "accessflow.handlers.api.handler"
+              for e in r["Properties"].get("Events", {}).values()]
     return sorted((e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events
                   if e["Type"] == "HttpApi")
 

@@ -313,7 +313,7 @@ def _review_message(*, to: str, name: str, business: str, campaign: ReviewCampai
             f"For each grant, keep it or remove it (with a note if you like) before {deadline}. Undecided "
             f"grants are {'removed' if campaign.undecided_policy == 'remove' else 'kept'} at the deadline, "
             f"and reported as undecided.\n\nReview them here:\n{link}\n\n"
-            f"Or with the CLI: accessflow review items {campaign.campaign_id} --mine\n")
+            f"Or with the CLI: accessflow review {campaign.business_id} items {campaign.campaign_id} --mine\n")
     subject = f"{'Reminder: ' if reminder else ''}Access review of {business}: {pending} grant(s) to review"
     body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
     return Message(to=to, subject=subject, text=text, html=f"<!doctype html><html><body>{body}</body></html>",
