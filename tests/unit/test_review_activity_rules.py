@@ -1,4 +1,5 @@
-"""The idle flag of access reviews, the hourly activity write and the recurring review dates (pure)."""
+"""The hourly activity write, the review policy fields and the recurring review dates (pure); the idle
+rule itself is tested with the review rules (tests/unit/test_review_rules.py)."""
 
 from __future__ import annotations
 
@@ -7,26 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from accessflow.domain.activity import is_idle, needs_write
+from accessflow.domain.activity import needs_write
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.review_schedule import add_months, next_review_at
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-def test_idle_only_past_the_window() -> None:
-    assert not is_idle(NOW - timedelta(days=90), now=NOW, idle_after_days=90)
-    assert is_idle(NOW - timedelta(days=90, seconds=1), now=NOW, idle_after_days=90)
-    assert not is_idle(NOW - timedelta(days=20), now=NOW, idle_after_days=30)
-    assert is_idle(NOW - timedelta(days=31), now=NOW, idle_after_days=30)
-
-
-def test_never_seen_is_measured_from_joining_and_unknown_is_not_flagged() -> None:
-    assert not is_idle(None, now=NOW, idle_after_days=90, member_since=NOW - timedelta(days=3))
-    assert is_idle(None, now=NOW, idle_after_days=90, member_since=NOW - timedelta(days=200))
-    assert not is_idle(None, now=NOW, idle_after_days=90)
-    # a recorded activity wins over the joining date
-    assert not is_idle(NOW - timedelta(days=1), now=NOW, idle_after_days=90, member_since=NOW - timedelta(days=400))
 
 
 def test_activity_is_written_at_most_once_an_hour() -> None:
