@@ -222,6 +222,17 @@ def test_the_schedule_form_sets_the_cadence_and_shows_refusals_at_the_field(cons
     assert api.get(f"/businesses/{BUSINESS}/policy", token=world.admin.token).json()["review_idle_after_days"] == 30
 
 
+def test_a_members_page_shows_their_last_activity(console: Any, world: World, api: Any) -> None:
+    page = console
+    listed = api.get(f"/businesses/{BUSINESS}/members", token=world.admin.token).json()["members"]
+    dana = next(m for m in listed if m["email"] == DANA[0])
+    assert dana["last_activity_at"] is not None  # her acceptance, a month and more before
+    go(page, "member", dana["member_id"])
+    facts = page.locator("dl.facts").first
+    expect(facts).to_contain_text("Last activity")
+    expect(facts.locator(f'time[datetime="{dana["last_activity_at"]}"]')).to_have_count(1)
+
+
 def test_no_serious_accessibility_violation_on_the_review_views(console: Any, world: World, api: Any) -> None:
     page = console
     cid = campaign_id(world, api)
