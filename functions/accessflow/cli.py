@@ -294,7 +294,14 @@ def cmd_review_campaign(client: Client, args: argparse.Namespace) -> tuple[Any, 
     if args.csv:
         text = client.call("GET", f"{path}/report", query={"format": "csv"}, accept="text/csv")
         return text, text.rstrip("\r\n")
-    report = client.call("GET", f"{path}/report")
+    report: dict[str, Any] = {"items": []}
+    cursor = None
+    while True:  # page by page: a large campaign's report exceeds one response
+        page = client.call("GET", f"{path}/report", query={"limit": 2000, "cursor": cursor})
+        report = {"campaign": page["campaign"], "items": report["items"] + page["items"]}
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
     return report, table([_item_row(i) for i in report["items"]], REPORT_COLUMNS)
 
 

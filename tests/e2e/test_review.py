@@ -182,6 +182,15 @@ def test_a_campaign_from_start_to_report(stack: Any, api: Any) -> None:
         (bb, "acct-3"): ("kept", "unchanged"), (e1, "acct-1"): ("removed", "revoked"),
         (e1, "acct-2"): ("removed", "revoked"), (e2, "acct-1"): ("kept", "unchanged"),
         (e2, "acct-3"): ("removed-undecided", "revoked"), (e3, "acct-3"): ("removed-undecided", "revoked")}
+    paged, cursor = [], None
+    while True:  # the same rows, page by page
+        page = api.get(f"/businesses/{b}/reviews/{cid}/report", token=reviewer2.token,
+                       params={"limit": "4"} | ({"cursor": cursor} if cursor else {})).json()
+        paged += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert paged == r.json()["items"]
     row = rows[iid[(e1, "acct-1")]]
     assert (row["decision"], row["decided_by"]["email"], row["note"]) == ("remove", world.admin.email,
                                                                           "left the team")
@@ -247,6 +256,7 @@ def test_the_cli_starts_lists_decides_and_reports(stack: Any, api: Any) -> None:
     decided = json.loads(run("decide", cid, "--remove", mine[0]["item_id"], "--note", "no longer posts", "--json"))
     assert decided["results"][0]["status"] == "recorded"
     assert "no longer posts" in run("items", cid, "--decided")
+    assert len(json.loads(run("report", cid, "--json"))["items"]) == 3
     rows = list(csv.DictReader(io.StringIO(run("report", cid, "--csv"))))
     assert len(rows) == 3
     row = next(r for r in rows if r["item_id"] == mine[0]["item_id"])

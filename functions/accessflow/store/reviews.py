@@ -20,11 +20,12 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from accessflow.domain import review as rules
 from accessflow.domain.errors import InvalidInput
@@ -122,14 +123,30 @@ def snapshot(business_id: str) -> Snapshot:
     return Snapshot([g for g in grants if g.status == GrantStatus.ACTIVE.value], accounts)
 
 
+#: parallel batch writers at start: a campaign of 10,000 grants is ~1,200 BatchWriteItem calls, which
+#: one after the other would come close to the API's 30-second integration timeout
+WRITERS = 8
+
+
 def write_items(items: Sequence[ReviewItem], assignments: Sequence[ReviewAssignmentItem]) -> None:
-    """Batched puts (25 per call). Written before the campaign exists: until it does, nothing reads
-    them, and writing them again (a retried start) writes the same keys."""
-    with ReviewItem.batch_write() as batch:
-        for item in items:
-            batch.save(item)
-        for pointer in assignments:
-            batch.save(pointer)
+    """Batched puts (25 per call), in parallel slices. Written before the campaign exists: until it
+    does, nothing reads them, and writing them again (a retried start) writes the same keys."""
+    everything: list[Any] = [*items, *assignments]
+    size = max(25, -(-len(everything) // WRITERS))
+
+    def write(part: Sequence[Any]) -> None:
+        with ReviewItem.batch_write() as batch:
+            for item in part:
+                batch.save(item)
+
+    parts = [everything[i:i + size] for i in range(0, len(everything), size)]
+    if len(parts) <= 1:
+        for part in parts:
+            write(part)
+        return
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        for done in [pool.submit(write, part) for part in parts]:
+            done.result()
 
 
 def create_campaign(campaign: ReviewCampaignItem, ctx: Context, now: datetime) -> None:
@@ -153,14 +170,15 @@ def set_execution(campaign: ReviewCampaignItem, arn: str) -> None:
 
 def claim_notice(campaign: ReviewCampaignItem, which: str, now: datetime) -> bool:
     """Mark the start notice (``notified_at``) or the halfway reminder (``reminder_sent_at``) as sent,
-    once: True for the one caller that may send it."""
+    once, with its audit entry: True for the one caller that may send it."""
     attr = ReviewCampaignItem.notified_at if which == "start" else ReviewCampaignItem.reminder_sent_at
+    tx = Tx(campaign.business_id, Context(actor="system:review", actor_name="Access review"), now)
+    tx.update("campaign", campaign, [attr.set(now)], condition=attr.does_not_exist())
+    tx.audit(AuditDraft("review.notified" if which == "start" else "review.reminded", subject=campaign.campaign_id))
     try:
-        campaign.update(actions=[attr.set(now)], condition=attr.does_not_exist())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+        tx.commit()
+    except ConditionFailed:
+        return False
     return True
 
 

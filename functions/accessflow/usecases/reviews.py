@@ -153,12 +153,18 @@ def list_items(business_id: str, campaign_id: str, *, reviewer_id: str | None, d
     return {"items": [item_view(i, people, campaign, now) for i in items], "next_cursor": next_cursor}
 
 
-def report(business_id: str, campaign_id: str, *, now: datetime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Every snapshotted grant exactly once (the items' partition, in key order)."""
+def report(business_id: str, campaign_id: str, *, now: datetime, cursor: str | None = None,
+           limit: int | None = None) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """Every snapshotted grant exactly once (the items' partition, in key order): all of them, or a
+    page of ``limit`` from ``cursor`` (a large campaign's JSON would exceed Lambda's 6 MB response)."""
     campaign = require_campaign(business_id, campaign_id)
-    items = rv.all_items(business_id, campaign_id)
+    next_cursor: str | None = None
+    if limit is None and cursor is None:
+        items = rv.all_items(business_id, campaign_id)
+    else:
+        items, next_cursor = rv.items_page(business_id, campaign_id, limit=limit or 1000, cursor=cursor)
     people = _People(business_id, items)
-    return campaign_view(campaign), [report_row(i, people, campaign, now) for i in items]
+    return campaign_view(campaign), [report_row(i, people, campaign, now) for i in items], next_cursor
 
 
 # --- start ---------------------------------------------------------------------------------------

@@ -118,13 +118,18 @@ _REPORT_RESPONSES = {200: {"description": "The report: JSON by default, CSV with
 
 @app.get("/businesses/<business_id>/reviews/<campaign_id>/report", responses=_REPORT_RESPONSES)  # type: ignore[arg-type]
 def review_report(business_id: IdPath, campaign_id: IdPath,
-                  format: Annotated[Literal["json", "csv"] | None, Query()] = None) -> Response[str]:
+                  format: Annotated[Literal["json", "csv"] | None, Query()] = None,
+                  cursor: Annotated[str | None, Query(max_length=2000)] = None,
+                  limit: Annotated[int | None, Query(ge=1, le=5000)] = None) -> Response[str]:
     """Every snapshotted grant exactly once: decision, reviewer, time, note, and (once closed) the
-    outcome and what was applied."""
+    outcome and what was applied. All of it by default; with ``limit`` (and then ``cursor``) a page,
+    ``next_cursor`` continuing it (for campaigns of many thousand grants)."""
     _reader(business_id)
-    campaign, rows = reviews.report(business_id, campaign_id, now=utcnow())
     accept = (app.current_event.headers.get("accept") or "").lower()
-    if format == "csv" or (format is None and CSV in accept and "application/json" not in accept):
+    as_csv = format == "csv" or (format is None and CSV in accept and "application/json" not in accept)
+    campaign, rows, next_cursor = reviews.report(business_id, campaign_id, now=utcnow(),
+                                                 cursor=None if as_csv else cursor, limit=None if as_csv else limit)
+    if as_csv:  # always the whole report (a spreadsheet has no cursor)
         return Response(status_code=200, content_type=f"{CSV}; charset=utf-8", body=reviews.report_csv(rows),
                         headers={"Content-Disposition": f'attachment; filename="review-{campaign_id}.csv"'})
-    return _json(200, {"campaign": campaign, "items": rows})
+    return _json(200, {"campaign": campaign, "items": rows, "next_cursor": next_cursor})
