@@ -87,6 +87,22 @@ def test_a_run_that_died_after_the_start_is_finished_by_the_next(world: World) -
     assert moved is not None and moved.next_at is not None and moved.next_at > item.next_at
 
 
+def test_one_business_failing_to_start_neither_stops_the_others_nor_loses_its_turn(stack: Any) -> None:
+    broken, fine = make_world(stack, accounts=1), make_world(stack, accounts=1)
+    due_at = max(i.next_at for w in (broken, fine) if (i := schedules.get_schedule(w.business_id)) and i.next_at)
+    campaigns = Campaigns()
+
+    def start(business_id: str, **kwargs: Any) -> dict[str, Any]:
+        if business_id == broken.business_id:
+            raise RuntimeError("state machine unavailable")
+        return campaigns(business_id, **kwargs)
+
+    report = review_schedule.run_due(due_at, start=start, ctx=CTX)
+    assert broken.business_id in report.failed and fine.business_id in report.started
+    retry = review_schedule.run_due(due_at + timedelta(days=1), start=campaigns, ctx=CTX)
+    assert broken.business_id in retry.started and fine.business_id not in retry.started
+
+
 def test_cadence_change_reanchors_and_off_stops(stack: Any) -> None:
     w = make_world(stack, accounts=1)
     ctx = store.Context(actor="operator")

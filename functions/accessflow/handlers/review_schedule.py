@@ -34,5 +34,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                           request_id=str((event or {}).get("id") or "") or None),
     )
     metrics.add_metric(name="ScheduledReviewsStarted", unit=MetricUnit.Count, value=len(report.started))
+    metrics.add_metric(name="ScheduledReviewsFailed", unit=MetricUnit.Count, value=len(report.failed))
     logger.info("review schedule", extra=report.as_dict() | {"now": store._iso(now)})
     return report.as_dict()

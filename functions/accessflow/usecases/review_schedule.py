@@ -68,19 +68,22 @@ class RunReport:
     due: int = 0
     started: list[str] = field(default_factory=list)  # business ids
     skipped: list[str] = field(default_factory=list)  # a campaign was already open, or the cadence is off
+    failed: list[str] = field(default_factory=list)  # the start failed: left due, the next run tries again
     lost_race: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"due": self.due, "started": self.started, "skipped": self.skipped, "lost_race": self.lost_race}
+        return {"due": self.due, "started": self.started, "skipped": self.skipped, "failed": self.failed,
+                "lost_race": self.lost_race}
 
 
-def run_due(now: datetime, *, start: StartCampaign, ctx: store.Context, max_items: int = 200) -> RunReport:
+def run_due(now: datetime, *, start: StartCampaign, ctx: store.Context, max_items: int = 500) -> RunReport:
     """Start the campaign of every business whose review is due, and move its next due time.
 
     Idempotent: the schedule moves in a transaction conditional on the version read, after the
     start. Two runs at once: the campaign use case lets one campaign be OPEN per business (409
     ``review-in-progress`` for the other), and one run moves the schedule. A run that died between
-    the start and the move: the next run's start gets the 409 and it moves the schedule then."""
+    the start and the move: the next run's start gets the 409 and it moves the schedule then. At most
+    ``max_items`` businesses a run, oldest due first; the others the next day."""
     report = RunReport()
     for entry in schedules.due(now, max_items):
         report.due += 1
@@ -104,6 +107,10 @@ def run_due(now: datetime, *, start: StartCampaign, ctx: store.Context, max_item
         except Conflict as exc:  # review-in-progress: one is open (a manual start, or a run before ours)
             logger.info("scheduled review skipped", extra={"business_id": b, "problem": exc.slug})
             report.skipped.append(b)
+        except Exception:  # one business's failure never stops the others'; it stays due for the next run
+            logger.exception("scheduled review failed to start", extra={"business_id": b})
+            report.failed.append(b)
+            continue
         next_at = next_review_at(policy.review_cadence, current.next_at)
         while next_at is not None and next_at <= now:  # after a long outage: no burst of missed periods
             next_at = next_review_at(policy.review_cadence, next_at)
