@@ -281,6 +281,7 @@ class HttpApiServer:
         api_id: str = "localapi01",
         account_id: str = "123456789012",
         issuer_keys: IssuerKeys | None = None,
+        lock_key: Callable[[str], str] | None = None,
     ) -> None:
         self.routes = routes
         self._buckets = {id(r): TokenBucket(r.throttle) for r in routes if r.throttle is not None}
@@ -288,6 +289,9 @@ class HttpApiServer:
         # One request at a time per function: in Lambda each execution environment serves one request
         # at a time, and Powertools' resolver keeps the request's state on the module-level app, which
         # every request shares here (a browser loading a page's scripts in parallel raced on it).
+        # Two functions with the same handler share that module state in this one process (the review
+        # routes' function runs the API's handler): ``lock_key`` maps a function to what it runs.
+        self._lock_key = lock_key or (lambda arn: arn)
         self._function_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._keys = issuer_keys or IssuerKeys()
@@ -362,7 +366,7 @@ class HttpApiServer:
 
     def _function_lock(self, arn: str) -> threading.Lock:
         with self._locks_lock:
-            return self._function_locks.setdefault(arn, threading.Lock())
+            return self._function_locks.setdefault(self._lock_key(arn), threading.Lock())
 
     def _authorize(self, req: BaseHTTPRequestHandler, authorizer: JwtAuthorizer) -> dict[str, Any] | None:
         import jwt

@@ -39,6 +39,8 @@ class MemberView(BaseModel):
     invited_by_name: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    last_activity_at: str | None = Field(default=None, description="Last authenticated API call in this "
+                                         "business (recorded at most once an hour); null if none recorded.")
     grants: list[GrantView]
 
 

@@ -272,6 +272,9 @@ def cmd_policy(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     changes |= cli_guard.policy_changes(args)  # issue 11: guard
     if getattr(args, "review_undecided", None):
         changes["review_undecided"] = args.review_undecided
+    for knob in ("review_cadence", "review_duration_days", "review_idle_after_days"):  # recurring reviews, idle
+        if getattr(args, knob, None) is not None:
+            changes[knob] = getattr(args, knob)
     path = f"{_b(args)}/policy"
     result = client.call("PATCH", path, body=changes) if changes else client.call("GET", path)
     return result, table([{"setting": k, "value": v} for k, v in result.items()], ("setting", "value"))
@@ -615,6 +618,11 @@ def parser() -> argparse.ArgumentParser:
     cli_guard.policy_options(p)  # issue 11: guard
     p.add_argument("--review-undecided", choices=["keep", "remove"],
                    help="what closing an access review does with grants nobody decided (default keep)")
+    p.add_argument("--review-cadence", choices=["off", "monthly", "quarterly", "semiannual", "annual"],
+                   help="how often an access review starts by itself (default quarterly)")
+    p.add_argument("--review-duration-days", type=int, help="how long a scheduled review stays open (1-90)")
+    p.add_argument("--review-idle-after-days", type=int,
+                   help="flag reviewed members with no activity for longer than this (default 90)")
 
     p = add("audit", "Show the audit trail, oldest first.",
             "Filter by member, action and time range; --all follows every page.", cmd_audit)

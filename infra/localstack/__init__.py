@@ -86,7 +86,8 @@ class LocalStack:
         self.built = Resources(self.template_path, region=region, stack_name=stack_name, parameters=self.parameters,
                                client=self.client, functions=self.lambdas, executions=self.sfn,
                                eventbridge=self.eventbridge, scheduler=self.scheduler)
-        self.http = HttpApi(self.built.routes, self.lambdas.invoke_arn, port=port)
+        self.http = HttpApi(self.built.routes, self.lambdas.invoke_arn, port=port,
+                            lock_key=lambda arn: self.lambdas.by_arn(arn).handler)  # one request per handler
         self.aws = AwsEndpoint(port=aws_port) if aws_port is not None else None
 
         # What the stack holds, by logical id (the components own these containers).

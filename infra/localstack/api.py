@@ -15,8 +15,10 @@ from infra import oidc
 class HttpApi:
     """The routes of the template's HTTP API, served by :class:`infra.httpapi.HttpApiServer`."""
 
-    def __init__(self, routes: list[Any], invoke_arn: Callable[[str, Any], Any], *, port: int = 0) -> None:
+    def __init__(self, routes: list[Any], invoke_arn: Callable[[str, Any], Any], *, port: int = 0,
+                 lock_key: Callable[[str], str] | None = None) -> None:
         self.routes = routes
+        self.lock_key = lock_key
         self.invoke_arn = invoke_arn
         self.port = port
         self.url: str | None = None
@@ -31,7 +33,7 @@ class HttpApi:
     def start(self) -> None:
         from infra.httpapi import HttpApiServer
 
-        self._server = HttpApiServer(self.routes, self.invoke_arn, port=self.port)
+        self._server = HttpApiServer(self.routes, self.invoke_arn, port=self.port, lock_key=self.lock_key)
         self._server.start()
         self.url = self._server.url
 

@@ -327,6 +327,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
         ADMIN_OF_TARGET, lambda s: _fresh_pending(s, "revoke", json={"reason": "typo"}), consumes=True),
     ("POST", f"{B}/invitations/{{invitation_id}}/reissue"): Rule(ADMIN_OF_TARGET, _reissue, ok=201, consumes=True),
     ("GET", f"{B}/policy"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/policy")),
+    ("GET", f"{B}/review-schedule"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/review-schedule")),
     ("PATCH", f"{B}/policy"): Rule(
         ADMIN_OF_ALL, lambda s: Call("PATCH", f"/businesses/{s.b}/policy", json={"invitation_lifetime_days": 3})),
     ("GET", f"{B}/members"): Rule(ADMIN_OF_ANY, lambda s: Call("GET", f"/businesses/{s.b}/members")),

@@ -288,3 +288,14 @@ def test_scim_tokens_and_bundles(world: World, run: Any, api: Any) -> None:
     assert changed["grants"] == [{"account_id": "acct-2", "role": "Analyst"}]
     assert "Social editors" in run("bundle", world.business_id, "list")
     assert "Conflict" in run("bundle", world.business_id, "create", "social EDITORS", ok=False)
+
+
+def test_policy_sets_the_recurring_review(world: World, run: Any, api: Any) -> None:
+    b = world.business_id
+    changed = run("policy", b, "--review-cadence", "semiannual", "--review-duration-days", "21",
+                  "--review-idle-after-days", "60", "--json")
+    assert (changed["review_cadence"], changed["review_duration_days"], changed["review_idle_after_days"]) == (
+        "semiannual", 21, 60)
+    schedule = api.get(f"/businesses/{b}/review-schedule", token=world.admin.token).json()
+    assert schedule["cadence"] == "semiannual" and schedule["next_at"] is not None
+    assert "400" in run("policy", b, "--review-duration-days", "0", ok=False)

@@ -106,7 +106,7 @@ def test_a_campaign_from_start_to_report(stack: Any, api: Any) -> None:
     first = items[iid[(e1, "acct-1")]]
     assert (first["member_email"], first["account_name"], first["role"]) == ("e1@example.com", "Account acct-1",
                                                                              "Editor")
-    assert first["idle"] is False and first["last_activity_at"] is None
+    assert first["idle"] is False and first["last_activity_at"] is not None  # accepting was their last activity
 
     # every reviewer was e-mailed at the start (the workflow's first step)
     for person in sent_before:

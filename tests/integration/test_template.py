@@ -100,7 +100,7 @@ def test_functions_invoked_asynchronously_have_a_dead_letter_queue(stack: Any) -
     asynchronous = sorted(lid for lid, res in sam.items() if res["Type"] == "AWS::Serverless::Function"
                           and {e["Type"] for e in (res["Properties"].get("Events") or {}).values()} & ASYNC_EVENT_TYPES)
     assert asynchronous == ["DeliveryEventsFunction", "IntakeFunction", "LeaverGuardNotifyFunction",
-                            "MoverIntakeFunction", "ScimFollowUpFunction", "SweepFunction"]
+                            "MoverIntakeFunction", "ReviewScheduleFunction", "ScimFollowUpFunction", "SweepFunction"]
     for lid in asynchronous:  # as SAM translates it for CloudFormation (and the local stack honours it)
         config = stack.template["Resources"][lid]["Properties"].get("DeadLetterConfig") or {}
         assert config.get("TargetArn") == {"Fn::GetAtt": ["FunctionDeadLetterQueue", "Arn"]}, lid

@@ -29,10 +29,15 @@ class BusinessPolicy(BaseModel):
     #: a REMOVED member can be reinstated from their offboarding receipt for this many days
     reinstate_within_days: int = Field(default=90, ge=0, le=365)
     # --- issue 11: access reviews ---
+    # --- access reviews (issue 11, reviewui): idle flag and recurring schedule (docs/review-schedule.md)
+    #: a reviewed member with no activity for longer than this is flagged idle
+    review_idle_after_days: int = Field(default=90, ge=1, le=3650)
+    #: how often a campaign starts by itself; "off" stops the schedule (starting one by hand still works)
+    review_cadence: Literal["off", "monthly", "quarterly", "semiannual", "annual"] = "quarterly"
+    #: how long a scheduled campaign stays open
+    review_duration_days: int = Field(default=14, ge=1, le=90)
     #: what the close of an access review does with grants nobody decided (always reported)
     review_undecided: Literal["keep", "remove"] = "keep"
-    #: a member with no authenticated call for longer than this is flagged idle in reviews
-    review_idle_after_days: int = Field(default=90, ge=1, le=3650)
 
     @property
     def lifetime_seconds(self) -> int:

@@ -157,11 +157,14 @@ def caller_member(business_id: str) -> MemberItem:
     learns nothing: 404, as if the business did not exist. Every business route is an admin route:
     when the business requires MFA for admins, an admin's login without it is refused here (403
     ``mfa-required``), before the route does anything."""
+    from accessflow.store.activity import record
     from accessflow.usecases.identity import active_member, require_admin_mfa
 
     who = caller()
-    member = active_member(business_id, who, request_id=app.current_event.request_context.request_id, now=utcnow())
+    now = utcnow()
+    member = active_member(business_id, who, request_id=app.current_event.request_context.request_id, now=now)
     require_admin_mfa(member, who)
+    record(member, now)  # last activity (access reviews): at most one write an hour, on the item just read
     return member
 
 

@@ -143,6 +143,8 @@ class MemberItem(BaseItem):
     invited_by = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    #: last authenticated API call in this business, written at most once an hour (store/activity.py)
+    last_activity_at = UTCDateTimeAttribute(null=True)
 
 
 class LookupItem(BaseItem):
@@ -416,6 +418,26 @@ class ImportRowItem(BaseItem):
     ttl = TTLAttribute(null=True)
 
 
+class ReviewScheduleItem(BaseItem):
+    """A business's recurring access review (``BIZ#{b}`` / ``REVIEWSCHEDULE``): when the next one is
+    due; its due entry below is moved in the same transaction (store/review_schedule.py)."""
+
+    business_id = UnicodeAttribute()
+    cadence = UnicodeAttribute()
+    next_at = UTCDateTimeAttribute(null=True)  # None: cadence off
+    updated_at = UTCDateTimeAttribute()
+    last_started_at = UTCDateTimeAttribute(null=True)
+    last_campaign_id = UnicodeAttribute(null=True)
+
+
+class ReviewDueItem(BaseItem):
+    """One due entry per scheduled business, all in one partition (``REVIEWDUE`` / ``{iso}#{b}``), so
+    the daily run finds the due ones with one key query (``sk <= now``), never a Scan."""
+
+    business_id = UnicodeAttribute()
+    due_at = UTCDateTimeAttribute()
+
+
 # --- issue 11: access review campaigns (store/reviews.py) ---------------------------------------------
 
 
@@ -500,6 +522,8 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     HeldOffboardingItem,
     ImportItem,
     ImportRowItem,
+    ReviewScheduleItem,
+    ReviewDueItem,
     ReviewCampaignItem,
     ReviewLockItem,
     ReviewItem,

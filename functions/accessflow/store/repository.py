@@ -796,7 +796,8 @@ def accept_invitation(inv: InvitationItem, token_hash: str, sub: str, ctx: Conte
         & (InvitationItem.expires_at > now)
         & (InvitationItem.token_hash == token_hash))
     member = MemberItem(pk=biz_pk(b), sk=f"MEMBER#{inv.member_id}")
-    tx.update("member", member, [MemberItem.login_sub.set(sub), MemberItem.updated_at.set(now)],
+    tx.update("member", member, [MemberItem.login_sub.set(sub), MemberItem.updated_at.set(now),
+                                 MemberItem.last_activity_at.set(now)],  # the first authenticated call
               condition=(MemberItem.status == MemberStatus.INVITED.value)
               | ((MemberItem.status == MemberStatus.ACTIVE.value)  # an active member invited to more accounts
                  & (MemberItem.login_sub.does_not_exist() | (MemberItem.login_sub == sub))))

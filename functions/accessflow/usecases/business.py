@@ -75,6 +75,13 @@ def bootstrap(
             elif existing.name != account_name:
                 account_store.rename_account(existing, name=account_name, ctx=ctx, now=now)
                 report.changes.append(f"renamed account {account_id} to {account_name!r}")
+    # recurring access reviews: a new business, or one that predates them, is put on the schedule
+    # (its first review one period from now, docs/review-schedule.md)
+    from accessflow.usecases.review_schedule import enrol
+
+    if enrol(business_id, policy or (store.policy_of(business) if business else BusinessPolicy()), ctx=ctx, now=now) \
+            and business is not None:
+        report.changes.append(f"scheduled recurring access reviews of {business_id}")
     report.admin = store.member_by_email(business_id, email)
     if report.admin is None:
         open_ids = [a[0] for a in accounts

@@ -80,6 +80,7 @@ def member_view(member: MemberItem, grants: list[GrantItem], people: People | No
         "status": member.status, "employee_id": member.employee_id, "invited_by": member.invited_by,
         **people.fields("invited_by", member.invited_by),
         "created_at": _iso(member.created_at), "updated_at": _iso(member.updated_at),
+        "last_activity_at": _iso(member.last_activity_at),
         "grants": [grant_view(g, people) for g in sorted(grants, key=lambda g: g.account_id)],
     }
 

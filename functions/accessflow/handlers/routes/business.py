@@ -12,7 +12,7 @@ from accessflow.domain import rules
 from accessflow.domain.errors import UnknownBusiness
 from accessflow.handlers.http import app, caller, caller_member, ctx
 from accessflow.store import repository as store
-from accessflow.usecases import invitations
+from accessflow.usecases import invitations, review_schedule
 
 
 class PolicyPatch(BaseModel):
@@ -46,6 +46,15 @@ class PolicyPatch(BaseModel):
     reinstate_within_days: int | None = Field(default=None, ge=0, le=365,
                                               description="How long a removed member can be reinstated (days, "
                                                           "default 90); stated on each new receipt.")
+    # access reviews (issue 11, reviewui; docs/review-schedule.md)
+    review_idle_after_days: int | None = Field(default=None, ge=1, le=3650,
+                                               description="A reviewed member with no activity for longer than "
+                                                           "this many days is flagged idle (default 90).")
+    review_cadence: Literal["off", "monthly", "quarterly", "semiannual", "annual"] | None = Field(
+        default=None, description="How often an access review campaign starts by itself (default quarterly); "
+        "off stops the schedule. The next one is due one period after the last scheduled one (or from now).")
+    review_duration_days: int | None = Field(default=None, ge=1, le=90,
+                                             description="How long a scheduled campaign stays open (default 14).")
     review_undecided: Literal["keep", "remove"] | None = Field(
         default=None, description="What closing an access review does with grants nobody decided: keep "
         "(default) or remove them. Either way the report shows them as undecided.")
@@ -70,6 +79,15 @@ def get_policy(business_id: str) -> dict[str, Any]:
     return store.policy_of(business).model_dump()
 
 
+@app.get("/businesses/<business_id>/review-schedule")
+def get_review_schedule(business_id: str) -> dict[str, Any]:
+    """The recurring access review: its cadence, when the next campaign starts by itself (null: off,
+    or the business is not on the schedule yet) and the last one it started. Admins only."""
+    me = caller_member(business_id)
+    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
+    return review_schedule.view(business_id)
+
+
 @app.patch("/businesses/<business_id>/policy")
 def patch_policy(business_id: str, body: Annotated[PolicyPatch, Body()]) -> dict[str, Any]:
     """Change the business's policy, e.g. ``{"invitation_lifetime_days": 14}`` (1-30, else 400), the
@@ -77,5 +95,7 @@ def patch_policy(business_id: str, body: Annotated[PolicyPatch, Body()]) -> dict
     keep the expiry their e-mail announced. Admin of every account of the business."""
     member_id = _admin_of_business(business_id)
     changes = body.model_dump(exclude_none=True)
-    return invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=utcnow(),
-                                     amr=caller().amr).model_dump()
+    now = utcnow()
+    policy = invitations.change_policy(business_id, changes, ctx=ctx(member_id), now=now, amr=caller().amr)
+    review_schedule.follow_policy(business_id, policy, ctx=ctx(member_id), now=now)  # a new cadence, or enrol
+    return policy.model_dump()

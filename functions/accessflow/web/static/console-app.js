@@ -12,6 +12,7 @@ import { confirmationsView, invitationsView } from "./console-invitations.js";
 import { accountsView, policyView } from "./console-settings.js";
 import { memberView, teamView } from "./console-team.js";
 import { heldView } from "./console-guard.js";
+import { reviewReportView, reviewsView } from "./console-reviews.js";
 
 const VIEWS = [
   { id: "team", label: "Team members", render: teamView },
@@ -21,12 +22,14 @@ const VIEWS = [
   { id: "confirmations", label: "Waiting for confirmation", render: confirmationsView },
   { id: "audit", label: "Audit trail", render: auditView },
   { id: "review", label: "Access review", render: reviewView },
+  { id: "reviews", label: "Review campaigns", render: reviewsView },
   { id: "accounts", label: "Accounts", render: accountsView },
   { id: "policy", label: "Policy", render: policyView },
   { id: "scim", label: "Provisioning (SCIM)", render: scimView },
   { id: "held", label: "Held offboardings", render: heldView },
 ];
-const HIDDEN_VIEWS = { member: memberView };
+const HIDDEN_VIEWS = { member: memberView, "review-report": reviewReportView };
+const NAV_PARENT = { member: "team", "review-report": "reviews" }; // a hidden view highlights its section
 
 const state = { me: null, user: null, cache: new Map(), renderSeq: 0 };
 
@@ -157,7 +160,7 @@ function renderNav(parts, app) {
   }
   nav.hidden = false;
   replace(nav, h("ul", {}, VIEWS.map((v) => h("li", {},
-    h("a", { href: app.href(v.id), "aria-current": (app.view === v.id || (app.view === "member" && v.id === "team")) ? "page" : null }, v.label)))));
+    h("a", { href: app.href(v.id), "aria-current": (app.view === v.id || NAV_PARENT[app.view] === v.id) ? "page" : null }, v.label)))));
 }
 
 // --- screens without a business ----------------------------------------------------------------

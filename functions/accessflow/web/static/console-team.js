@@ -124,7 +124,8 @@ export async function memberView(app) {
     h("dt", {}, "Status"), h("dd", {}, statusBadge(member.status)),
     member.employee_id ? [h("dt", {}, "Employee id"), h("dd", {}, member.employee_id)] : null,
     h("dt", {}, "Invited by"), h("dd", {}, app.who(people, member.invited_by, { name: member.invited_by_name, email: member.invited_by_email })),
-    h("dt", {}, "Member since"), h("dd", {}, when(member.created_at)));
+    h("dt", {}, "Member since"), h("dd", {}, when(member.created_at)),
+    h("dt", {}, "Last activity"), h("dd", {}, member.last_activity_at ? when(member.last_activity_at) : "none recorded"));
 
   const leaving = ["OFFBOARDING", "REMOVED"].includes(member.status) || justStarted.has(member.member_id);
   const offboardSection = h("section", { class: leaving ? "offboarding-section" : "card danger-zone", "aria-labelledby": "offboard-title" },
