@@ -289,3 +289,5 @@ def test_grants_changed_during_the_campaign_are_reported_not_forced(stack: Any, 
     assert _grants(world, api) >= {("changed", "acct-1", "Moderator"), ("removed", "acct-2", "Analyst")}
     assert not {g for g in _grants(world, api) if g[0] in ("gone", "removed") and g[1] == "acct-1"}
     assert _campaign(api, world, cid)["applied"]["changed_since_snapshot"] == 1
+    # the default policy keeps what nobody decided, and says so
+    assert (rows[f"{stays}.acct-2"]["outcome"], rows[f"{stays}.acct-2"]["applied"]) == ("kept-undecided", "unchanged")
