@@ -30,6 +30,8 @@ bulk import row    ``IMPORT#{b}#{i}``          ``ROW#{n:05d}``                  
 review campaign    ``BIZ#{b}``                 ``REVIEW#{c}`` (+ ``REVIEWOPEN``, the one-open-campaign lock)
 review item        ``REVIEW#{b}#{c}``          ``ITEM#{m}.{a}``                 (one per snapshotted grant)
 review assignment  ``REVIEW#{b}#{c}``          ``ASSIGN#{reviewer}#{m}.{a}``    (a reviewer's inbox: keys only)
+review schedule    ``BIZ#{b}``                 ``REVIEWSCHEDULE``               (cadence, next due, last start)
+review due entry   ``REVIEWDUE``               ``{due iso}#{b}``                (the daily run's key query)
 =================  ==========================  ===============================  ==========================
 
 The table name comes from the environment at bind time (:func:`bind`), never from code.
