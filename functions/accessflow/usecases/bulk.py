@@ -202,14 +202,13 @@ def _ctx(event: dict[str, Any]) -> store.Context:
 
 def onboard_row(event: dict[str, Any], *, workflow: Workflow, state_machine_arn: str, now: datetime) -> dict[str, Any]:
     """One person of the import: record their invitation (member, invitation, audit: one transaction)
-    and start its onboarding execution, then keep the row's result. Idempotent: a row already decided
-    is left alone; the invitation id and the execution name are deterministic."""
+    and start its onboarding execution, then keep the row's result. Idempotent: the invitation id and
+    the execution name are deterministic (a retry finds the invitation it recorded and starts nothing
+    new) and the result is written once."""
     b, import_id, number = str(event["business_id"]), str(event["import_id"]), int(event["row"])
     row = bulk_store.get_row(b, import_id, number)
     if row is None:
         raise NotFound(f"Row {number} of import {import_id} does not exist.")
-    if row.status != bulk_store.PENDING:
-        return {"row": number, "status": row.status}
     policy = BusinessPolicy.model_validate(event.get("policy") or {})
     grants = [Grant.model_validate(g) for g in row.grants or []]
     ctx = _ctx(event)
