@@ -50,8 +50,8 @@ def business_view(business_id: str, rows: list[bulk.Row], caller: MemberItem) ->
     if business is None:
         raise UnknownBusiness(f"Business {business_id} does not exist.")
     accounts = store.get_accounts(business_id, include_retired=True)
-    emails = {normalise_email(r.email) for r in rows if "@" in r.email}
-    employee_ids = {r.employee_id for r in rows if r.employee_id}
+    emails = {normalise_email(r.email) for r in rows if bulk.is_email(r.email)}  # only keys DynamoDB takes
+    employee_ids = {r.employee_id for r in rows if r.employee_id and len(r.employee_id) <= bulk.MAX_EMPLOYEE_ID}
     return bulk.BusinessView(
         policy=store.policy_of(business),
         accounts={a.account_id: store.is_retired(a) for a in accounts},
