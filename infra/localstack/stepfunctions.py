@@ -98,10 +98,59 @@ def _cached_boto_client_for(region: str, service: str, state_credentials: Any = 
     return client
 
 
+_PROGRAMS: dict[str, Any] = {}
+_PROGRAMS_LOCK = threading.Lock()
+
+
+def _cached_entrypoint(worker: Any) -> Any:
+    """Replaces ``ExecutionWorker._get_evaluation_entrypoint``: one parse per definition.
+
+    WHY: moto parses the state machine's ASL (ANTLR) at every execution start, ~50 ms of CPU for the
+    onboarding definition. The parsed program is a tree of declarations built at parse time; what an
+    execution changes lives in its ``Environment`` and in objects its evaluation creates (workers, job
+    pools, map-run records), so one parsed program serves every execution of a definition."""
+    definition = worker._evaluation_details.state_machine_details.definition
+    program = _PROGRAMS.get(definition)
+    if program is None:
+        with _PROGRAMS_LOCK:
+            program = _PROGRAMS.get(definition)
+            if program is None:
+                program = ENTRYPOINT.original(worker)
+                _assign_heap_keys(program)
+                _PROGRAMS[definition] = program
+    return program
+
+
+def _assign_heap_keys(root: Any) -> None:
+    """Give every component its ``heap_key`` now: moto draws it lazily, and two executions drawing it
+    at once could each keep another key (a retry counter filed under one, read under the other). The
+    Map and Parallel states already share their components between iterations in moto; after this,
+    executions share them the same way."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            _ = node.heap_key
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple | set):
+            stack.extend(node)
+        elif hasattr(node, "__dict__") and type(node).__module__.startswith("moto.stepfunctions"):
+            stack.extend(vars(node).values())
+
+
 _TASKS = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+ENTRYPOINT = Patch("moto.stepfunctions.parser.backend.execution_worker", "ExecutionWorker",
+                   "_get_evaluation_entrypoint", _cached_entrypoint)
 BOTO_CLIENT_FOR = Patch("moto.stepfunctions.parser.asl.utils.boto_client", "", "boto_client_for",
                         _cached_boto_client_for)
-PATCHES = (BOTO_CLIENT_FOR, *(
+PATCHES = (BOTO_CLIENT_FOR, ENTRYPOINT, *(
     Patch(module, "", "boto_client_for", _cached_boto_client_for) for module in (
         f"{_TASKS}.lambda_eval_utils", f"{_TASKS}.service.state_task_service_events",
         f"{_TASKS}.service.state_task_service_sqs", f"{_TASKS}.service.state_task_service_sns",

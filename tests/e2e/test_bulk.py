@@ -212,3 +212,30 @@ def test_cli_invite_csv_dry_run_then_import_and_wait(world: World, tmp_path: Any
     assert report["rows"][0]["invitation_id"] == report["rows"][1]["invitation_id"]
     assert report["rows"][2]["name"] == "Two, Cli" and report["rows"][0]["employee_id"] == "E-1"
     assert "give either --csv FILE or an e-mail" in run("x@example.com", "--csv", str(file), ok=False)
+
+
+def test_a_row_that_fails_never_blocks_the_others(world: World, api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row whose task raises (here: a fault injected into the store for one e-mail) is caught inside
+    its Map item and recorded as failed with the error; the other rows are created."""
+    from accessflow.store import repository as store
+
+    original = store.create_invitation
+
+    def faulty(new: Any, *args: Any, **kwargs: Any) -> Any:
+        if new.email == "fails@example.com":
+            raise RuntimeError("disk on fire")
+        return original(new, *args, **kwargs)
+
+    monkeypatch.setattr(store, "create_invitation", faulty)
+    b, token = world.business_id, world.admin.token
+    rows = [{"email": e, "name": e.split("@")[0], "account": "acct-1", "role": "Analyst"}
+            for e in ("before@example.com", "fails@example.com", "after@example.com")]
+    r = api.post(f"/businesses/{b}/invitations:bulk", token=token, json={"rows": rows, "import_id": "faulty"})
+    assert r.status_code == 202, r.text
+    assert world.stack.wait_execution(r.json()["execution_arn"])["status"] == "SUCCEEDED"
+    report = api.get(f"/businesses/{b}/imports/faulty", token=token).json()
+    assert report["status"] == "COMPLETED"
+    assert [(x["email"], x["status"], x["reason"]) for x in report["rows"]] == [
+        ("before@example.com", "created", None), ("fails@example.com", "failed", "internal-error"),
+        ("after@example.com", "created", None)]
+    assert "RuntimeError" in report["rows"][1]["detail"] and "disk on fire" in report["rows"][1]["detail"]

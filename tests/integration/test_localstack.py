@@ -312,3 +312,27 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(stack: Any) -> None
     reasons = [r["Code"] for r in info.value.response["CancellationReasons"]]
     assert reasons == ["None", "None", "None", "ConditionalCheckFailed"]
     assert [(i["sk"]["S"], i["n"]["N"]) for i in _query(stack, "TX")] == [("a", "1"), ("gone", "1")]
+
+
+def test_executions_of_one_definition_share_one_parse(stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto parses the ASL at every execution start (~50 ms of CPU for the onboarding definition); the
+    local stack parses each definition once, and executions running at once on the shared program each
+    take their own path (here: a Lambda error caught by name)."""
+    from infra.localstack import process, stepfunctions
+
+    parses: list[str] = []
+    original = process._ORIGINALS[stepfunctions.ENTRYPOINT.key]
+
+    def counted(worker: Any) -> Any:
+        parses.append(worker._evaluation_details.execution_details.name)
+        return original(worker)
+
+    monkeypatch.setitem(process._ORIGINALS, stepfunctions.ENTRYPOINT.key, counted)
+    monkeypatch.setattr(stepfunctions, "_PROGRAMS", {})
+    sfn = stack.client("stepfunctions")
+    arns = [sfn.start_execution(stateMachineArn=stack.state_machines["Workflow"], name=f"parse-{i}",
+                                input=json.dumps({"mode": "fail", "ref": f"p{i}"}))["executionArn"] for i in range(3)]
+    for arn in arns:
+        desc = stack.wait_execution(arn)
+        assert desc["status"] == "SUCCEEDED" and json.loads(desc["output"])["outcome"] == "caught", desc
+    assert len(parses) == 1

@@ -94,3 +94,10 @@ def test_the_digest_names_the_rows() -> None:
     one = bulk.parse_csv("email,name,account,role\na@x.io,A,a1,Editor\n")
     assert bulk.digest(one) == bulk.digest(list(one))
     assert bulk.digest(one) != bulk.digest(bulk.parse_csv("email,name,account,role\na@x.io,B,a1,Editor\n"))
+
+
+def test_a_file_that_is_not_text_or_has_absurd_cells_is_refused_whole() -> None:
+    with pytest.raises(InvalidInput, match="cannot be read as CSV: field larger than field limit"):
+        bulk.parse_csv("email,name,account,role\na@x.io," + "A" * 200_000 + ",a1,Editor\n")  # past csv's limit
+    with pytest.raises(InvalidInput, match="Row 1 has a cell longer than 1000"):
+        bulk.parse_csv("email,name,account,role\n" + "a" * 1001 + "@x.io,A,a1,Editor\n")

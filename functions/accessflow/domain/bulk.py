@@ -31,6 +31,7 @@ REQUIRED_COLUMNS = ("email", "name", "account", "role")
 OPTIONAL_COLUMNS = ("employee_id",)
 MAX_NAME = 200
 MAX_EMPLOYEE_ID = 128
+MAX_CELL = 1000  # longer is not a name, an address or an id: the file is refused whole
 
 VALID, DUPLICATE, REFUSED = "valid", "duplicate", "refused"
 
@@ -114,7 +115,10 @@ def parse_csv(text: str) -> list[Row]:
     """The file's data rows. A file that cannot be read as the documented format is refused whole
     (400), naming what is wrong: a row-level problem is a verdict, a file-level one is not."""
     text = text.removeprefix("\ufeff")
-    records = [r for r in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in r)]
+    try:
+        records = [r for r in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in r)]
+    except csv.Error as exc:  # e.g. a NUL byte: not a text file
+        raise InvalidInput(f"The file cannot be read as CSV: {exc}.") from exc
     if not records:
         raise InvalidInput("The file is empty: a header line (email,name,account,role[,employee_id]) and rows "
                            "are expected.")
@@ -139,8 +143,12 @@ def rows_from_dicts(items: Iterable[Mapping[str, object]]) -> list[Row]:
             value = item.get(name)
             return "" if value is None else str(value).strip()
 
-        rows.append(Row(row=number, email=cell("email"), name=cell("name"), account=cell("account"),
-                        role=cell("role"), employee_id=cell("employee_id") or None))
+        row = Row(row=number, email=cell("email"), name=cell("name"), account=cell("account"),
+                  role=cell("role"), employee_id=cell("employee_id") or None)
+        if any(len(c or "") > MAX_CELL for c in (row.email, row.name, row.account, row.role, row.employee_id)):
+            raise InvalidInput(f"Row {number} has a cell longer than {MAX_CELL} characters; is it the right file?",
+                               row=number)
+        rows.append(row)
     if not rows:
         raise InvalidInput("The file has a header but no rows.")
     if len(rows) > MAX_ROWS:
@@ -156,6 +164,14 @@ def digest(rows: Iterable[Row]) -> str:
 
 
 # --- the verdicts ----------------------------------------------------------------------------------
+
+
+def is_email(text: str) -> bool:
+    try:
+        _EMAIL.validate_python(text)
+    except ValidationError:
+        return False
+    return True
 
 
 def _refuse(v: Verdict, reason: str, detail: str) -> None:

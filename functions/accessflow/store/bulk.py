@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from accessflow.domain.roles import Role
 from accessflow.store import repository as store
-from accessflow.store.models import ImportItem, ImportRowItem, LookupItem, MemberItem
+from accessflow.store.models import ImportItem, ImportResultItem, ImportRowItem, LookupItem, MemberItem
 
 RETENTION = timedelta(days=90)  # import results (they hold e-mail addresses) are purged by TTL after this
 PENDING, CREATED, FAILED = "pending", "created", "failed"
@@ -29,6 +29,10 @@ def rows_pk(business_id: str, import_id: str) -> str:
 
 def row_sk(row: int) -> str:
     return f"ROW#{row:05d}"
+
+
+def result_sk(row: int) -> str:
+    return f"RESULT#{row:05d}"
 
 
 # --- what validation reads, in batches -------------------------------------------------------------
@@ -76,8 +80,17 @@ def get_import(business_id: str, import_id: str) -> ImportItem | None:
 
 
 def rows_of(business_id: str, import_id: str) -> list[ImportRowItem]:
-    return list(ImportRowItem.query(rows_pk(business_id, import_id), ImportRowItem.sk.startswith("ROW#"),
-                                    consistent_read=True))
+    """The rows, each with its result applied (in memory) when the workflow wrote one."""
+    pk = rows_pk(business_id, import_id)
+    results = {int(r.row): r for r in ImportResultItem.query(pk, ImportResultItem.sk.startswith("RESULT#"),
+                                                                consistent_read=True)}
+    rows = list(ImportRowItem.query(pk, ImportRowItem.sk.startswith("ROW#"), consistent_read=True))
+    for row in rows:
+        result = results.get(int(row.row))
+        if result is not None:
+            row.status, row.reason, row.detail = result.status, result.reason, result.detail
+            row.invitation_id, row.execution_arn = result.invitation_id, result.execution_arn
+    return rows
 
 
 def get_row(business_id: str, import_id: str, row: int) -> ImportRowItem | None:
@@ -121,17 +134,13 @@ def set_execution(item: ImportItem, execution_arn: str) -> None:
 def finish_row(business_id: str, import_id: str, row: int, *, status: str, now: datetime,
                invitation_id: str | None = None, execution_arn: str | None = None, reason: str | None = None,
                detail: str | None = None) -> bool:
-    """A lead row's result, once: conditional on the row still pending (a retried task changes
-    nothing). False if it was already decided."""
-    key = ImportRowItem(pk=rows_pk(business_id, import_id), sk=row_sk(row))
-    actions: list[Any] = [ImportRowItem.status.set(status), ImportRowItem.updated_at.set(now)]
-    for attr, value in ((ImportRowItem.invitation_id, invitation_id), (ImportRowItem.execution_arn, execution_arn),
-                        (ImportRowItem.reason, reason), (ImportRowItem.detail, detail)):
-        if value is not None:
-            actions.append(attr.set(value))
+    """A lead row's result, once (a conditional put): False if it was already written."""
+    item = ImportResultItem(pk=rows_pk(business_id, import_id), sk=result_sk(row), row=row, status=status,
+                            reason=reason, detail=detail, invitation_id=invitation_id, execution_arn=execution_arn,
+                            updated_at=now, ttl=now + RETENTION)
     try:
-        key.update(actions=actions, condition=ImportRowItem.status == PENDING)
-    except UpdateError as exc:
+        item.save(condition=ImportResultItem.pk.does_not_exist())
+    except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise

@@ -26,7 +26,7 @@ SCIM lookup        ``BIZ#{b}``                 ``SCIMNAME#{e}`` / ``SCIMEXT#{x}`
 bundle (group)     ``BIZ#{b}``                 ``BUNDLE#{g}``
 bundle membership  ``BIZ#{b}``                 ``BMEMBER#{g}#{u}`` and ``UBUNDLE#{u}#{g}``
 bulk import        ``BIZ#{b}``                 ``IMPORT#{i}``
-bulk import row    ``IMPORT#{b}#{i}``          ``ROW#{n:05d}``                  (one partition per import)
+bulk import row    ``IMPORT#{b}#{i}``          ``ROW#{n:05d}`` / ``RESULT#{n:05d}``  (one partition per import)
 review campaign    ``BIZ#{b}``                 ``REVIEW#{c}`` (+ ``REVIEWOPEN``, the one-open-campaign lock)
 review item        ``REVIEW#{b}#{c}``          ``ITEM#{m}.{a}``                 (one per snapshotted grant)
 review assignment  ``REVIEW#{b}#{c}``          ``ASSIGN#{reviewer}#{m}.{a}``    (a reviewer's inbox: keys only)
@@ -400,8 +400,9 @@ class ImportItem(BaseItem):
 
 
 class ImportRowItem(BaseItem):
-    """One row of a bulk import, as written and with its result. A person's first valid row (the lead)
-    carries the invitation; their other rows point at it (``lead``) and share its result."""
+    """One row of a bulk import as written, with its verdict at submission (never changed after). A
+    person's first valid row (the lead) carries the invitation's grants; their other rows point at it
+    (``lead``) and share its result, an :class:`ImportResultItem` the workflow writes once."""
 
     row = NumberAttribute()
     email = UnicodeAttribute()
@@ -504,6 +505,20 @@ class ReviewAssignmentItem(BaseItem):
     item_id = UnicodeAttribute()
 
 
+class ImportResultItem(BaseItem):
+    """What the bulk workflow did with a lead row (``RESULT#{n}``): written once, conditionally, so a
+    retried task or a repeated submission (which rewrites the rows) never changes or loses it."""
+
+    row = NumberAttribute()
+    status = UnicodeAttribute()  # created | refused | failed
+    reason = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+    invitation_id = UnicodeAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    ttl = TTLAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     BusinessItem,
     AccountItem,
@@ -530,6 +545,7 @@ ALL_MODELS: tuple[type[BaseItem], ...] = (
     ReviewLockItem,
     ReviewItem,
     ReviewAssignmentItem,
+    ImportResultItem,
 )
 
 

@@ -50,8 +50,8 @@ def business_view(business_id: str, rows: list[bulk.Row], caller: MemberItem) ->
     if business is None:
         raise UnknownBusiness(f"Business {business_id} does not exist.")
     accounts = store.get_accounts(business_id, include_retired=True)
-    emails = {normalise_email(r.email) for r in rows if "@" in r.email}
-    employee_ids = {r.employee_id for r in rows if r.employee_id}
+    emails = {normalise_email(r.email) for r in rows if bulk.is_email(r.email)}  # only keys DynamoDB takes
+    employee_ids = {r.employee_id for r in rows if r.employee_id and len(r.employee_id) <= bulk.MAX_EMPLOYEE_ID}
     return bulk.BusinessView(
         policy=store.policy_of(business),
         accounts={a.account_id: store.is_retired(a) for a in accounts},
@@ -202,14 +202,13 @@ def _ctx(event: dict[str, Any]) -> store.Context:
 
 def onboard_row(event: dict[str, Any], *, workflow: Workflow, state_machine_arn: str, now: datetime) -> dict[str, Any]:
     """One person of the import: record their invitation (member, invitation, audit: one transaction)
-    and start its onboarding execution, then keep the row's result. Idempotent: a row already decided
-    is left alone; the invitation id and the execution name are deterministic."""
+    and start its onboarding execution, then keep the row's result. Idempotent: the invitation id and
+    the execution name are deterministic (a retry finds the invitation it recorded and starts nothing
+    new) and the result is written once."""
     b, import_id, number = str(event["business_id"]), str(event["import_id"]), int(event["row"])
     row = bulk_store.get_row(b, import_id, number)
     if row is None:
         raise NotFound(f"Row {number} of import {import_id} does not exist.")
-    if row.status != bulk_store.PENDING:
-        return {"row": number, "status": row.status}
     policy = BusinessPolicy.model_validate(event.get("policy") or {})
     grants = [Grant.model_validate(g) for g in row.grants or []]
     ctx = _ctx(event)

@@ -7,19 +7,24 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accessflow.adapters.clock import utcnow
 from accessflow.domain import bulk, rules
 from accessflow.domain.errors import InvalidInput
 from accessflow.handlers.http import app, caller_member, ctx, settings, workflow
-from accessflow.schemas import _Strict
 from accessflow.store import repository as store
 from accessflow.usecases import bulk as bulk_usecase
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
 class BulkRow(_Strict):
-    email: str = Field(max_length=320)
+    """A row as an object: the file's columns. Cells are checked per row (a verdict), not here."""
+
+    email: str = Field(default="", max_length=320)
     name: str = Field(default="", max_length=1000)
     account: str = Field(default="", max_length=200)
     role: str = Field(default="", max_length=50)
