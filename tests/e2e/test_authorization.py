@@ -431,7 +431,7 @@ def template_operations() -> list[tuple[str, str]]:
 
     Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
     template = yaml.load((REPO / "template.yaml").read_text(), Loader=Loader)
-    # every function running the API's handler (ApiFunction; the review routes' ReviewApiFunction)
+    # every function running the API's handler (today only ApiFunction)
     events = [e for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
               and r["Properties"].get("Handler") == "accessflow.handlers.api.handler"
               for e in r["Properties"].get("Events", {}).values()]
