@@ -168,6 +168,15 @@ def caller_member(business_id: str) -> MemberItem:
     return member
 
 
+def admin_caller(business_id: str) -> MemberItem:
+    """The caller, who must be Admin of at least one of the business's accounts (403 otherwise): the
+    gate of the routes that read or manage the people side of a business; a route that acts on given
+    accounts checks those too (``rules.require_admin_of``)."""
+    me = caller_member(business_id)
+    members.require_reader(business_id, me)
+    return me
+
+
 def caller_name() -> str | None:
     """The login's display name (the ``name`` claim), if the identity provider sends one."""
     claims = app.current_event.request_context.authorizer.jwt_claim or {}

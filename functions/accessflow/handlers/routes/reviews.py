@@ -15,15 +15,15 @@ from accessflow.adapters.clock import utcnow
 from accessflow.handlers.http import (
     CSV,
     ID_PATTERN,
+    admin_caller,
     app,
-    caller_member,
     csv_attachment,
     json_response,
     wants_csv,
     workflow,
 )
 from accessflow.settings import ReviewSettings, load
-from accessflow.usecases import members, reviews
+from accessflow.usecases import reviews
 
 IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
@@ -52,9 +52,7 @@ class DecisionsBody(BaseModel):
 
 
 def _reader(business_id: str) -> str:
-    me = caller_member(business_id)
-    members.require_reader(business_id, me)
-    return me.member_id
+    return admin_caller(business_id).member_id
 
 
 @app.post("/businesses/<business_id>/reviews")
@@ -106,8 +104,7 @@ def decide_review_items(business_id: IdPath, campaign_id: IdPath,
     """Keep or remove grants you review (1 to 500 at once, each with an optional note). Each result
     is ``recorded`` or ``refused`` with the reason; a decision may be changed until the campaign
     closes (409 ``review-closed`` after)."""
-    me = caller_member(business_id)
-    members.require_reader(business_id, me)
+    me = admin_caller(business_id)
     results = reviews.decide(business_id, campaign_id, me,
                              [reviews.DecisionInput(d.item_id, d.decision, d.note) for d in body.decisions],
                              now=utcnow(), request_id=app.current_event.request_context.request_id)
