@@ -2,7 +2,7 @@
 // the access review (table, and the CSV export fetched with the bearer and saved through a Blob).
 
 import * as api from "./console-api.js";
-import { announce, field, focusOn, h, noteBox, person, problemBox, replace, when } from "./console-dom.js";
+import { announce, field, focusOn, h, noteBox, person, problemBox, replace, saveResponse, when } from "./console-dom.js";
 import { roleBadge, statusBadge } from "./console-team.js";
 
 const ACTIONS = [
@@ -139,14 +139,8 @@ export async function reviewView(app) {
     try {
       const response = await api.call("GET", api.biz(app.businessId, "access-review"),
         { query: { format: "csv" }, headers: { Accept: "text/csv" }, raw: true });
-      const blob = await response.blob();
-      const url = URL.createObjectURL(blob);
       const filename = `access-review-${app.businessId}-${new Date().toISOString().slice(0, 10)}.csv`;
-      const link = h("a", { href: url, download: filename, class: "visually-hidden" }, filename);
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+      await saveResponse(response, filename);
       replace(message, noteBox(`Downloaded ${filename}.`));
       announce(`Downloaded ${filename}.`);
     } catch (error) {

@@ -4,7 +4,7 @@
 // reviewer, outcome; the CSV). Everything goes through the documented API; refusals show as problems.
 
 import * as api from "./console-api.js";
-import { announce, field, focusOn, h, noteBox, person, problemBox, replace, setFieldError, when } from "./console-dom.js";
+import { announce, field, focusOn, h, noteBox, person, problemBox, replace, saveResponse, setFieldError, when } from "./console-dom.js";
 import { roleBadge } from "./console-team.js";
 
 const CADENCES = [
@@ -332,13 +332,8 @@ export async function reviewReportView(app) {
     try {
       const response = await api.call("GET", api.biz(app.businessId, "reviews", campaignId, "report"),
         { query: { format: "csv" }, headers: { Accept: "text/csv" }, raw: true });
-      const url = URL.createObjectURL(await response.blob());
       const filename = `review-${campaignId}.csv`;
-      const link = h("a", { href: url, download: filename, class: "visually-hidden" }, filename);
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+      await saveResponse(response, filename);
       replace(message, noteBox(`Downloaded ${filename}.`));
       announce(`Downloaded ${filename}.`);
     } catch (error) {
