@@ -10,7 +10,6 @@ offboarding path's revocation (verified), undecided grants follow the policy sna
 
 from __future__ import annotations
 
-import html
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from accessflow.adapters.events import EventPublisher
-from accessflow.adapters.mailer import DeliveryFailed, Mailer, Message
+from accessflow.adapters.mailer import DeliveryFailed, Mailer
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import review as rules
 from accessflow.domain.errors import (
@@ -37,6 +36,7 @@ from accessflow.store import activity
 from accessflow.store import repository as store
 from accessflow.store import reviews as rv
 from accessflow.store.models import GrantItem, MemberItem, ReviewAssignmentItem, ReviewCampaignItem, ReviewItem
+from accessflow.usecases import messages
 
 SCHEDULE = "schedule"
 DEFAULT_DURATION_DAYS = 14
@@ -310,22 +310,6 @@ def decide(business_id: str, campaign_id: str, reviewer: MemberItem, decisions: 
 # --- the state machine's steps -------------------------------------------------------------------
 
 
-def _review_message(*, to: str, name: str, business: str, campaign: ReviewCampaignItem, pending: int,
-                    link: str, reminder: bool) -> Message:
-    deadline = campaign.deadline.strftime("%Y-%m-%d %H:%M UTC")
-    lead = (f"Reminder: {pending} grant(s) still wait for your decision." if reminder
-            else f"An access review has started: {pending} grant(s) wait for your decision.")
-    text = (f"Hello {name},\n\n{lead}\nCampaign: {campaign.name} ({business}).\n"
-            f"For each grant, keep it or remove it (with a note if you like) before {deadline}. Undecided "
-            f"grants are {'removed' if campaign.undecided_policy == 'remove' else 'kept'} at the deadline, "
-            f"and reported as undecided.\n\nReview them here:\n{link}\n\n"
-            f"Or with the CLI: accessflow review {campaign.business_id} items {campaign.campaign_id} --mine\n")
-    subject = f"{'Reminder: ' if reminder else ''}Access review of {business}: {pending} grant(s) to review"
-    body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
-    return Message(to=to, subject=subject, text=text, html=f"<!doctype html><html><body>{body}</body></html>",
-                   tags={"kind": "review-reminder" if reminder else "review-started"})
-
-
 def _send(campaign: ReviewCampaignItem, pending: dict[str, int], *, mailer: Mailer, public_base_url: str,
           reminder: bool) -> int:
     business = store.get_business(campaign.business_id)
@@ -338,7 +322,7 @@ def _send(campaign: ReviewCampaignItem, pending: dict[str, int], *, mailer: Mail
         if member is None or count <= 0 or member.status != "ACTIVE":
             continue
         try:
-            mailer.send(_review_message(to=member.email, name=member.display_name,
+            mailer.send(messages.review_request(to=member.email, name=member.display_name,
                                         business=business.name if business else campaign.business_id,
                                         campaign=campaign, pending=count, link=link, reminder=reminder))
             sent += 1
