@@ -171,21 +171,11 @@ def report(business_id: str, campaign_id: str, *, now: datetime, cursor: str | N
 
 
 def start_campaign(business_id: str, *, started_by: str, name: str | None, duration_days: int = DEFAULT_DURATION_DAYS,
-                   workflow: Workflow | None = None, state_machine_arn: str | None = None,
-                   now: datetime | None = None, request_id: str | None = None) -> dict[str, Any]:
+                   workflow: Workflow, state_machine_arn: str, now: datetime,
+                   request_id: str | None = None) -> dict[str, Any]:
     """Snapshot every active grant, assign reviewers, open the campaign and start its workflow.
     ``started_by`` is the starting Admin's member id, or ``"schedule"``. 409 ``review-in-progress``
     while another campaign of the business is open (the lock is a conditional put)."""
-    if workflow is None or state_machine_arn is None:
-        from accessflow.adapters.workflow import StepFunctionsWorkflow
-        from accessflow.settings import ReviewSettings, load
-
-        workflow = workflow or StepFunctionsWorkflow()
-        state_machine_arn = state_machine_arn or load(ReviewSettings).review_state_machine_arn
-    if now is None:
-        from accessflow.adapters.clock import utcnow
-
-        now = utcnow()
     now = now.replace(microsecond=0)
     business = store.get_business(business_id)
     if business is None:
