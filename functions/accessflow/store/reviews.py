@@ -34,7 +34,6 @@ from accessflow.store import offboarding as off_store
 from accessflow.store.models import (
     AccountItem,
     GrantItem,
-    MemberItem,
     ReviewAssignmentItem,
     ReviewCampaignItem,
     ReviewItem,
@@ -214,11 +213,6 @@ def assigned_page(business_id: str, campaign_id: str, reviewer_id: str, *, limit
 
 def all_items(business_id: str, campaign_id: str) -> list[ReviewItem]:
     return list(ReviewItem.query(items_pk(business_id, campaign_id), ReviewItem.sk.startswith("ITEM#")))
-
-
-def members(business_id: str, member_ids: Iterable[str]) -> dict[str, MemberItem]:
-    keys = [(biz_pk(business_id), f"MEMBER#{m}") for m in dict.fromkeys(member_ids)]
-    return {m.member_id: m for m in MemberItem.batch_get(keys)} if keys else {}
 
 
 # --- decisions -----------------------------------------------------------------------------------

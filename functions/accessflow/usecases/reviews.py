@@ -78,7 +78,7 @@ class _People:
             ids.extend(item.reviewers or [])
             if item.decided_by:
                 ids.append(item.decided_by)
-        self.by_id: dict[str, MemberItem] = rv.members(business_id, ids)
+        self.by_id: dict[str, MemberItem] = store.members_by_id(business_id, ids)
         self.accounts = {a.account_id: a.name for a in store.get_accounts(business_id, include_retired=True)}
         holders = list(dict.fromkeys(i.member_id for i in items))
         self.activity = activity.last_activity(business_id, holders) if holders else {}
@@ -303,7 +303,7 @@ def decide(business_id: str, campaign_id: str, reviewer: MemberItem, decisions: 
 def _send(campaign: ReviewCampaignItem, pending: dict[str, int], *, mailer: Mailer, public_base_url: str,
           reminder: bool) -> int:
     business = store.get_business(campaign.business_id)
-    reviewers = rv.members(campaign.business_id, pending)
+    reviewers = store.members_by_id(campaign.business_id, pending)
     link = (f"{public_base_url.rstrip('/')}/console#/businesses/{campaign.business_id}/reviews/"
             f"{campaign.campaign_id}")
     sent = 0
