@@ -27,8 +27,6 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from accessflow import cli_guard
-
 ROLES = ("Admin", "Editor", "Moderator", "Analyst")
 
 
@@ -263,13 +261,56 @@ def cmd_rerun_offboarding(client: Client, args: argparse.Namespace) -> tuple[Any
     return result, _offboarding_text(result)
 
 
+# --- held offboardings (the leaver guard) and reinstatement (issue 11) -----------------------------
+
+HELD_COLUMNS = ("member_id", "email", "display_name", "source", "requested_by", "reason", "held_at")
+
+
+def cmd_held(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    result = client.call("GET", f"{_b(args)}/offboardings", query={"status": "HELD"})
+    rows = result["offboardings"]
+    text = table(rows, HELD_COLUMNS) if rows else "No held offboardings."
+    return result, text
+
+
+def cmd_release(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    body = {"reason": args.reason} if args.reason else {}
+    if args.all:
+        result = client.call("POST", f"{_b(args)}/offboardings/release", body=body)
+        released = result["released"]
+        return result, f"Released {len(released)} held offboarding(s)." + (
+            "\n" + table(released, ("member_id", "offboarding_id", "status")) if released else "")
+    if not args.member:
+        raise SystemExit("release: give a MEMBER, or --all")
+    path = f"{_b(args)}/members/{_q(_member_id(client, args))}/offboarding/release"
+    result = client.call("POST", path, body=body)
+    return result, _offboarding_text(result)
+
+
+def cmd_cancel_offboarding(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    path = f"{_b(args)}/members/{_q(_member_id(client, args))}/offboarding/cancel"
+    result = client.call("POST", path, body={"reason": args.reason})
+    return result, _offboarding_text(result) + "\n\nThe member keeps every grant."
+
+
+def cmd_reinstate(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
+    path = f"{_b(args)}/members/{_q(_member_id(client, args))}/reinstate"
+    result = client.call("POST", path)
+    return result, (table([result], ("invitation_id", "email", "status", "grants", "expires_at"))
+                    + "\n\nA new invitation with the member's last grants: they accept it with the same e-mail.")
+
+
 def cmd_policy(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     changes: dict[str, Any] = {}
     if args.invitation_lifetime_days is not None:
         changes["invitation_lifetime_days"] = args.invitation_lifetime_days
     if args.require_mfa_for_admins is not None:
         changes["require_mfa_for_admins"] = args.require_mfa_for_admins == "on"
-    changes |= cli_guard.policy_changes(args)  # issue 11: guard
+    if getattr(args, "leaver_guard", None) is not None:  # issue 11: the leaver guard
+        changes["leaver_guard_enabled"] = args.leaver_guard == "on"
+    for name in ("leaver_guard_count", "leaver_guard_percent", "leaver_guard_window_minutes"):
+        if getattr(args, name, None) is not None:
+            changes[name] = getattr(args, name)
     if getattr(args, "review_undecided", None):
         changes["review_undecided"] = args.review_undecided
     for knob in ("review_cadence", "review_duration_days", "review_idle_after_days"):  # recurring reviews, idle
@@ -615,7 +656,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--invitation-lifetime-days", type=int, help="how long an invitation link works (1-30)")
     p.add_argument("--require-mfa-for-admins", choices=["on", "off"],
                    help="refuse admin requests whose login did not use multi-factor authentication")
-    cli_guard.policy_options(p)  # issue 11: guard
+    p.add_argument("--leaver-guard", choices=["on", "off"], help="hold bursts of leaver requests (HR, SCIM)")
+    p.add_argument("--leaver-guard-count", type=int, help="leavers that may proceed per window (default 10)")
+    p.add_argument("--leaver-guard-percent", type=int,
+                   help="...or this percentage of the members, whichever is larger (default 20)")
+    p.add_argument("--leaver-guard-window-minutes", type=int, help="the window (default 60)")
     p.add_argument("--review-undecided", choices=["keep", "remove"],
                    help="what closing an access review does with grants nobody decided (default keep)")
     p.add_argument("--review-cadence", choices=["off", "monthly", "quarterly", "semiannual", "annual"],
@@ -676,7 +721,28 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("account_id", metavar="ACCOUNT", help="the account id")
     p.add_argument("--reason", help="why (kept on the audit trail)")
 
-    cli_guard.register(add)  # issue 11: guard (held offboardings, reinstate)
+    p = add("held", "List the held offboardings (leaver guard).",
+            "Leaver requests beyond the business's limit in one window wait here for an Admin to release or "
+            "cancel them. Needs Admin on at least one account.", cmd_held)
+
+    p = add("release", "Release held offboardings: they proceed.",
+            "One member (MEMBER) or every held one (--all); you must be Admin of every account each of them "
+            "holds.", cmd_release)
+    p.add_argument("member", metavar="MEMBER", nargs="?", help="member id or e-mail address")
+    p.add_argument("--all", action="store_true", help="release every held offboarding of the business")
+    p.add_argument("--reason", help="why they may proceed (kept on the audit trail)")
+
+    p = add("cancel-offboarding", "Cancel a held offboarding: the member keeps every grant.",
+            "Only a HELD offboarding (leaver guard); the reason is kept on the record and the audit trail.",
+            cmd_cancel_offboarding)
+    p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
+    p.add_argument("--reason", required=True, help="why it is cancelled")
+
+    p = add("reinstate", "Reinstate a REMOVED member: their last grants proposed again as a new invitation.",
+            "Within the receipt's reinstatable_until (90 days by default) and while every account of the "
+            "receipt is still open; otherwise refused (send a normal invitation). They accept with the same "
+            "verified e-mail; Admin grants need another Admin's confirmation.", cmd_reinstate)
+    p.add_argument("member", metavar="MEMBER", help="member id or e-mail address")
 
     p = add("me", "Who you are signed in as, and the businesses where you are an active member.",
             "With your member id and your role on each account: the business ids to give the other commands.",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from accessflow.domain.errors import AdminLimitReached, InvalidInput, LastAdmin
+from accessflow.domain.errors import AdminLimitReached, Conflict, InvalidInput, LastAdmin, NotFound
 from accessflow.domain.model import Grant, validate_grants
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.roles import Role
@@ -21,6 +21,26 @@ REMOVE = "remove"
 LOWER = "lower"
 ADD = "add"
 RAISE = "raise"
+
+
+# The mover's refusals (problem+json slugs), beside the rules that raise or imply them, as the review's
+# and the leaver guard's are (domain/review.py, domain/leavers.py).
+
+
+class UnknownMember(NotFound):
+    slug, title = "unknown-member", "No such member"
+
+
+class MemberNotActive(Conflict):
+    slug, title = "member-not-active", "Only an active member's grants can change"
+
+
+class ChangePending(Conflict):
+    slug, title = "change-pending", "An earlier change of this member awaits confirmation"
+
+
+class EmptyGrants(InvalidInput):
+    slug, title = "empty-grants", "A member keeps at least one grant; removing every access is an offboarding"
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,15 @@ def caller_member(business_id: str) -> MemberItem:
     return member
 
 
+def admin_caller(business_id: str) -> MemberItem:
+    """The caller, who must be Admin of at least one of the business's accounts (403 otherwise): the
+    gate of the routes that read or manage the people side of a business; a route that acts on given
+    accounts checks those too (``rules.require_admin_of``)."""
+    me = caller_member(business_id)
+    members.require_reader(business_id, me)
+    return me
+
+
 def caller_name() -> str | None:
     """The login's display name (the ``name`` claim), if the identity provider sends one."""
     claims = app.current_event.request_context.authorizer.jwt_claim or {}
@@ -186,6 +195,29 @@ def ctx(actor: MemberItem | str | None = None, *, reason: str | None = None) -> 
     who = caller()
     return store.Context(actor=f"login:{who.sub}", request_id=request_id, reason=reason,
                          actor_email=who.email, actor_name=caller_name())
+
+
+# --- responses other than a route's plain 200 JSON ---------------------------------------------------
+
+CSV = "text/csv"
+
+
+def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response[str]:
+    """JSON with another status than 200 or with headers (``Location``); a route returning a dict gets 200."""
+    return Response(status_code=status, content_type="application/json", body=json.dumps(body), headers=headers)
+
+
+def wants_csv(format: str | None) -> bool:
+    """The exports' negotiation: ``?format=csv`` wins; without it an ``Accept`` naming CSV and not JSON
+    (a spreadsheet's or a browser download's request) gets CSV too."""
+    accept = (app.current_event.headers.get("accept") or "").lower()
+    return format == "csv" or (format is None and CSV in accept and "application/json" not in accept)
+
+
+def csv_attachment(text: str, filename: str) -> Response[str]:
+    """A CSV export (already through ``domain.export``) as a download named ``filename``."""
+    return Response(status_code=200, content_type=f"{CSV}; charset=utf-8", body=text,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # --- views -----------------------------------------------------------------------------------------

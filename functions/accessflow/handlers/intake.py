@@ -9,6 +9,7 @@ with the reason, and is counted.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -30,20 +31,28 @@ def _settings() -> config.IntakeSettings:
     return config.load(config.IntakeSettings)
 
 
-@cache
-def _idempotent_start() -> Any:
+def idempotent_on_request(table_name: str, start: Callable[[dict[str, Any]], dict[str, Any]]) -> tuple[Any, Any]:
+    """``start(request=...)`` made idempotent on the request's (business_id, idempotency_key) for 7 days
+    (Powertools, records in ``table_name``), and its config (the handler registers the Lambda context
+    on it). Shared by the HR intakes (onboarding, movers). Powertools keys its records by ``start``'s
+    module and qualified name, so each intake's records stay its own."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
         idempotent_function,
     )
 
-    settings = _settings()
     config = IdempotencyConfig(event_key_jmespath="[business_id, idempotency_key]",
                                expires_after_seconds=7 * 24 * 3600)
-    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
+    persistence = DynamoDBPersistenceLayer(table_name=table_name)
+    return idempotent_function(data_keyword_argument="request", config=config, persistence_store=persistence)(
+        start), config
 
-    @idempotent_function(data_keyword_argument="request", config=config, persistence_store=persistence)
+
+@cache
+def _idempotent_start() -> Any:
+    settings = _settings()
+
     def start(request: dict[str, Any]) -> dict[str, Any]:
         from accessflow.adapters.workflow import StepFunctionsWorkflow
         from accessflow.usecases.onboarding import execution_name, invitation_id_for
@@ -56,7 +65,7 @@ def _idempotent_start() -> Any:
         )
         return {"status": "started", "invitation_id": invitation_id, "execution_arn": arn}
 
-    return start, config
+    return idempotent_on_request(settings.idempotency_table_name, start)
 
 
 def dead_letter(event: dict[str, Any], reason: str, queue_url: str | None = None) -> None:

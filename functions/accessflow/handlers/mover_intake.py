@@ -33,17 +33,10 @@ def _settings() -> config.MoverIntakeSettings:
 
 @cache
 def _idempotent_start() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    from accessflow.handlers.intake import idempotent_on_request
 
     settings = _settings()
-    idem = IdempotencyConfig(event_key_jmespath="[business_id, idempotency_key]", expires_after_seconds=7 * 24 * 3600)
-    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
 
-    @idempotent_function(data_keyword_argument="request", config=idem, persistence_store=persistence)
     def start(request: dict[str, Any]) -> dict[str, Any]:
         from accessflow.adapters.workflow import StepFunctionsWorkflow
         from accessflow.usecases.mover import execution_name, move_id_for
@@ -54,7 +47,7 @@ def _idempotent_start() -> Any:
             {"business_id": request["business_id"], "move_id": move_id, "source": "hr", "request": request})
         return {"status": "started", "move_id": move_id, "execution_arn": arn}
 
-    return start, idem
+    return idempotent_on_request(settings.idempotency_table_name, start)
 
 
 def _dead_letter(event: dict[str, Any], reason: str) -> dict[str, Any]:

@@ -24,12 +24,20 @@ else:  # loaded by the first invocation, not at cold start (accessflow.lazy)
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from accessflow.adapters.workflow import StepFunctionsWorkflow
     from accessflow.usecases.reviews import start_campaign  # the campaign use case (branch review)
 
-    config.load(config.MailSettings)
+    settings = config.load(config.ReviewSettings)
+    workflow = StepFunctionsWorkflow()
+
+    def start(business_id: str, **kwargs: Any) -> dict[str, Any]:
+        """Each business's campaign, with its own start time (a long run's later ones are later)."""
+        return start_campaign(business_id, **kwargs, workflow=workflow,
+                              state_machine_arn=settings.review_state_machine_arn, now=clock.utcnow())
+
     now = clock.utcnow()
     report = review_schedule.run_due(
-        now, start=start_campaign,
+        now, start=start,
         ctx=store.Context(actor="system:review-schedule", actor_name="Review schedule",
                           request_id=str((event or {}).get("id") or "") or None),
     )

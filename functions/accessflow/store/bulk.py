@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from accessflow.domain.roles import Role
 from accessflow.store import repository as store
-from accessflow.store.models import ImportItem, ImportResultItem, ImportRowItem, LookupItem, MemberItem
+from accessflow.store.models import ImportItem, ImportResultItem, ImportRowItem, LookupItem
 
 RETENTION = timedelta(days=90)  # import results (they hold e-mail addresses) are purged by TTL after this
 PENDING, CREATED, FAILED = "pending", "created", "failed"
@@ -47,8 +47,7 @@ def _batch_lookups(business_id: str, sks: Iterable[str]) -> dict[str, str]:
 def members_by_email(business_id: str, emails: Iterable[str]) -> dict[str, str]:
     """Normalised e-mail → status of the member filed under it (absent: nobody)."""
     ids = _batch_lookups(business_id, (store.email_sk(e) for e in emails))
-    keys = [(store.biz_pk(business_id), f"MEMBER#{m}") for m in dict.fromkeys(ids.values())]
-    members = {m.member_id: m for m in MemberItem.batch_get(keys, consistent_read=True)} if keys else {}
+    members = store.members_by_id(business_id, ids.values(), consistent_read=True)
     out = {}
     for sk, member_id in ids.items():
         member = members.get(member_id)
@@ -60,8 +59,7 @@ def members_by_email(business_id: str, emails: Iterable[str]) -> dict[str, str]:
 def employee_owners(business_id: str, employee_ids: Iterable[str]) -> dict[str, str]:
     """Employee id → e-mail of the member holding it."""
     ids = _batch_lookups(business_id, (store.employee_sk(e) for e in employee_ids))
-    keys = [(store.biz_pk(business_id), f"MEMBER#{m}") for m in dict.fromkeys(ids.values())]
-    members = {m.member_id: m for m in MemberItem.batch_get(keys, consistent_read=True)} if keys else {}
+    members = store.members_by_id(business_id, ids.values(), consistent_read=True)
     return {sk.removeprefix("EMPLOYEE#"): members[m].email for sk, m in ids.items() if m in members}
 
 

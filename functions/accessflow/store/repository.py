@@ -429,6 +429,13 @@ def get_member(business_id: str, member_id: str) -> MemberItem | None:
         return None
 
 
+def members_by_id(business_id: str, member_ids: Iterable[str], *, consistent_read: bool = False,
+                  ) -> dict[str, MemberItem]:
+    """Many members by key in BatchGetItem calls (PynamoDB splits them by 100); an unknown id is absent."""
+    keys = [(biz_pk(business_id), f"MEMBER#{m}") for m in dict.fromkeys(member_ids)]
+    return {m.member_id: m for m in MemberItem.batch_get(keys, consistent_read=consistent_read)} if keys else {}
+
+
 def _lookup(business_id: str, sk: str) -> str | None:
     try:
         return LookupItem.get(biz_pk(business_id), sk, consistent_read=True).member_id

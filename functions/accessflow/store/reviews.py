@@ -15,8 +15,6 @@ update per account and transaction.
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -31,11 +29,11 @@ from accessflow.domain import review as rules
 from accessflow.domain.errors import InvalidInput
 from accessflow.domain.model import GrantStatus
 from accessflow.domain.roles import Role
+from accessflow.store import cursors
 from accessflow.store import offboarding as off_store
 from accessflow.store.models import (
     AccountItem,
     GrantItem,
-    MemberItem,
     ReviewAssignmentItem,
     ReviewCampaignItem,
     ReviewItem,
@@ -66,18 +64,12 @@ def new_campaign_id(now: datetime) -> str:
 # --- cursors -------------------------------------------------------------------------------------
 
 
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
-
-
 def decode_cursor(cursor: str | None, pk: str) -> dict[str, Any] | None:
     """A cursor is the last key of the previous page; one of another campaign is refused (400)."""
     if not cursor:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = cursors.decode(cursor)
         if key["pk"]["S"] != pk or not str(key["sk"]["S"]).startswith(("ITEM#", "ASSIGN#")):
             raise ValueError
     except (ValueError, KeyError, TypeError) as exc:
@@ -202,7 +194,7 @@ def items_page(business_id: str, campaign_id: str, *, limit: int, cursor: str | 
     result = ReviewItem.query(pk, ReviewItem.sk.startswith("ITEM#"), filter_condition=condition, limit=limit,
                               page_size=limit, last_evaluated_key=decode_cursor(cursor, pk))
     items = list(result)
-    return items, encode_cursor(result.last_evaluated_key)
+    return items, cursors.encode(result.last_evaluated_key)
 
 
 def assigned_page(business_id: str, campaign_id: str, reviewer_id: str, *, limit: int, cursor: str | None,
@@ -216,16 +208,11 @@ def assigned_page(business_id: str, campaign_id: str, reviewer_id: str, *, limit
     items = [found[i] for i in ids if i in found]
     if decided is not None:
         items = [i for i in items if (i.decision is not None) == decided]
-    return items, encode_cursor(result.last_evaluated_key)
+    return items, cursors.encode(result.last_evaluated_key)
 
 
 def all_items(business_id: str, campaign_id: str) -> list[ReviewItem]:
     return list(ReviewItem.query(items_pk(business_id, campaign_id), ReviewItem.sk.startswith("ITEM#")))
-
-
-def members(business_id: str, member_ids: Iterable[str]) -> dict[str, MemberItem]:
-    keys = [(biz_pk(business_id), f"MEMBER#{m}") for m in dict.fromkeys(member_ids)]
-    return {m.member_id: m for m in MemberItem.batch_get(keys)} if keys else {}
 
 
 # --- decisions -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from accessflow.adapters.events import EventPublisher
-from accessflow.adapters.mailer import Mailer, Message
+from accessflow.adapters.mailer import Mailer
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import leavers
 from accessflow.domain.errors import NotFound
@@ -175,18 +175,8 @@ def notify_admins(detail: dict[str, Any], *, mailer: Mailer, public_base_url: st
     link = f"{public_base_url.rstrip('/')}/console#/{business_id}/held"
     sent = 0
     for admin in business_admins(business_id):
-        mailer.send(messages_held(to=admin.email, business=name, held=len(held), limit=detail.get("limit"),
-                                  window_end=detail.get("window_end"), link=link))
+        mailer.send(messages.offboardings_held(to=admin.email, business=name, held=len(held),
+                                               limit=detail.get("limit"), window_end=detail.get("window_end"),
+                                               link=link))
         sent += 1
     return sent
-
-
-def messages_held(*, to: str, business: str, held: int, limit: Any, window_end: Any, link: str) -> Message:
-    text = (
-        f"More leaver requests than the business allows in one window arrived for {business} "
-        f"(limit {limit}). {held} offboarding(s) are held: nobody's access has been removed for them.\n\n"
-        f"Review them and release (they proceed) or cancel (with a reason) in the console:\n{link}\n\n"
-        f"Further requests until {window_end} beyond the limit are held too; this is the only e-mail for "
-        "this burst.\n")
-    return Message(to=to, subject=f"{business}: leaver requests held for review", text=text,
-                   html=messages._html([p for p in text.split("\n\n") if p.strip()], link, "Review held offboardings"))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from accessflow.adapters.mailer import Message
 from accessflow.domain.model import Grant
+
+if TYPE_CHECKING:
+    from accessflow.store.models import ReviewCampaignItem
 
 
 def _grants_text(grants: list[Grant]) -> str:
@@ -67,3 +71,31 @@ def reminder(*, to: str, name: str, business: str, grants: list[Grant], expires_
     )
     return Message(to=to, subject=f"Reminder: your invitation to {business} expires soon", text=text,
                    html=_html(text.split("\n\n")))
+
+
+def offboardings_held(*, to: str, business: str, held: int, limit: Any, window_end: Any, link: str) -> Message:
+    """To each Admin, once per burst of the leaver guard (issue 11)."""
+    text = (
+        f"More leaver requests than the business allows in one window arrived for {business} "
+        f"(limit {limit}). {held} offboarding(s) are held: nobody's access has been removed for them.\n\n"
+        f"Review them and release (they proceed) or cancel (with a reason) in the console:\n{link}\n\n"
+        f"Further requests until {window_end} beyond the limit are held too; this is the only e-mail for "
+        "this burst.\n")
+    return Message(to=to, subject=f"{business}: leaver requests held for review", text=text,
+                   html=_html([p for p in text.split("\n\n") if p.strip()], link, "Review held offboardings"))
+
+
+def review_request(*, to: str, name: str, business: str, campaign: ReviewCampaignItem, pending: int,
+                   link: str, reminder: bool) -> Message:
+    """To each reviewer of an access review campaign: at its start, and the halfway reminder (issue 11)."""
+    deadline = campaign.deadline.strftime("%Y-%m-%d %H:%M UTC")
+    lead = (f"Reminder: {pending} grant(s) still wait for your decision." if reminder
+            else f"An access review has started: {pending} grant(s) wait for your decision.")
+    text = (f"Hello {name},\n\n{lead}\nCampaign: {campaign.name} ({business}).\n"
+            f"For each grant, keep it or remove it (with a note if you like) before {deadline}. Undecided "
+            f"grants are {'removed' if campaign.undecided_policy == 'remove' else 'kept'} at the deadline, "
+            f"and reported as undecided.\n\nReview them here:\n{link}\n\n"
+            f"Or with the CLI: accessflow review {campaign.business_id} items {campaign.campaign_id} --mine\n")
+    subject = f"{'Reminder: ' if reminder else ''}Access review of {business}: {pending} grant(s) to review"
+    return Message(to=to, subject=subject, text=text, html=_html(text.split("\n\n")),
+                   tags={"kind": "review-reminder" if reminder else "review-started"})

@@ -26,7 +26,6 @@ from accessflow.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
-    InvalidInput,
     LastAdmin,
     NotFound,
     TransactionConflict,
@@ -35,6 +34,7 @@ from accessflow.domain.errors import (
     VerificationFailed,
 )
 from accessflow.domain.model import Grant, InvitationStatus, MemberStatus
+from accessflow.domain.mover import ChangePending, EmptyGrants, MemberNotActive, UnknownMember
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.roles import Role
 from accessflow.observability import logger
@@ -46,22 +46,6 @@ from accessflow.usecases.offboarding import resolve_member
 
 #: How long a proposal waits for an Admin (the workflow's AwaitConfirmation timeout says the same).
 CONFIRMATION_WINDOW = timedelta(days=30)
-
-
-class UnknownMember(NotFound):
-    slug, title = "unknown-member", "No such member"
-
-
-class MemberNotActive(Conflict):
-    slug, title = "member-not-active", "Only an active member's grants can change"
-
-
-class ChangePending(Conflict):
-    slug, title = "change-pending", "An earlier change of this member awaits confirmation"
-
-
-class EmptyGrants(InvalidInput):
-    slug, title = "empty-grants", "A member keeps at least one grant; removing every access is an offboarding"
 
 
 @dataclass(frozen=True)

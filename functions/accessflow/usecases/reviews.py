@@ -10,7 +10,6 @@ offboarding path's revocation (verified), undecided grants follow the policy sna
 
 from __future__ import annotations
 
-import html
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from accessflow.adapters.events import EventPublisher
-from accessflow.adapters.mailer import DeliveryFailed, Mailer, Message
+from accessflow.adapters.mailer import DeliveryFailed, Mailer
 from accessflow.adapters.workflow import Workflow
 from accessflow.domain import review as rules
 from accessflow.domain.errors import (
@@ -37,6 +36,7 @@ from accessflow.store import activity
 from accessflow.store import repository as store
 from accessflow.store import reviews as rv
 from accessflow.store.models import GrantItem, MemberItem, ReviewAssignmentItem, ReviewCampaignItem, ReviewItem
+from accessflow.usecases import messages
 
 SCHEDULE = "schedule"
 DEFAULT_DURATION_DAYS = 14
@@ -78,7 +78,7 @@ class _People:
             ids.extend(item.reviewers or [])
             if item.decided_by:
                 ids.append(item.decided_by)
-        self.by_id: dict[str, MemberItem] = rv.members(business_id, ids)
+        self.by_id: dict[str, MemberItem] = store.members_by_id(business_id, ids)
         self.accounts = {a.account_id: a.name for a in store.get_accounts(business_id, include_retired=True)}
         holders = list(dict.fromkeys(i.member_id for i in items))
         self.activity = activity.last_activity(business_id, holders) if holders else {}
@@ -171,21 +171,11 @@ def report(business_id: str, campaign_id: str, *, now: datetime, cursor: str | N
 
 
 def start_campaign(business_id: str, *, started_by: str, name: str | None, duration_days: int = DEFAULT_DURATION_DAYS,
-                   workflow: Workflow | None = None, state_machine_arn: str | None = None,
-                   now: datetime | None = None, request_id: str | None = None) -> dict[str, Any]:
+                   workflow: Workflow, state_machine_arn: str, now: datetime,
+                   request_id: str | None = None) -> dict[str, Any]:
     """Snapshot every active grant, assign reviewers, open the campaign and start its workflow.
     ``started_by`` is the starting Admin's member id, or ``"schedule"``. 409 ``review-in-progress``
     while another campaign of the business is open (the lock is a conditional put)."""
-    if workflow is None or state_machine_arn is None:
-        from accessflow.adapters.workflow import StepFunctionsWorkflow
-        from accessflow.settings import ReviewSettings, load
-
-        workflow = workflow or StepFunctionsWorkflow()
-        state_machine_arn = state_machine_arn or load(ReviewSettings).review_state_machine_arn
-    if now is None:
-        from accessflow.adapters.clock import utcnow
-
-        now = utcnow()
     now = now.replace(microsecond=0)
     business = store.get_business(business_id)
     if business is None:
@@ -310,26 +300,10 @@ def decide(business_id: str, campaign_id: str, reviewer: MemberItem, decisions: 
 # --- the state machine's steps -------------------------------------------------------------------
 
 
-def _review_message(*, to: str, name: str, business: str, campaign: ReviewCampaignItem, pending: int,
-                    link: str, reminder: bool) -> Message:
-    deadline = campaign.deadline.strftime("%Y-%m-%d %H:%M UTC")
-    lead = (f"Reminder: {pending} grant(s) still wait for your decision." if reminder
-            else f"An access review has started: {pending} grant(s) wait for your decision.")
-    text = (f"Hello {name},\n\n{lead}\nCampaign: {campaign.name} ({business}).\n"
-            f"For each grant, keep it or remove it (with a note if you like) before {deadline}. Undecided "
-            f"grants are {'removed' if campaign.undecided_policy == 'remove' else 'kept'} at the deadline, "
-            f"and reported as undecided.\n\nReview them here:\n{link}\n\n"
-            f"Or with the CLI: accessflow review {campaign.business_id} items {campaign.campaign_id} --mine\n")
-    subject = f"{'Reminder: ' if reminder else ''}Access review of {business}: {pending} grant(s) to review"
-    body = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
-    return Message(to=to, subject=subject, text=text, html=f"<!doctype html><html><body>{body}</body></html>",
-                   tags={"kind": "review-reminder" if reminder else "review-started"})
-
-
 def _send(campaign: ReviewCampaignItem, pending: dict[str, int], *, mailer: Mailer, public_base_url: str,
           reminder: bool) -> int:
     business = store.get_business(campaign.business_id)
-    reviewers = rv.members(campaign.business_id, pending)
+    reviewers = store.members_by_id(campaign.business_id, pending)
     link = (f"{public_base_url.rstrip('/')}/console#/businesses/{campaign.business_id}/reviews/"
             f"{campaign.campaign_id}")
     sent = 0
@@ -338,7 +312,7 @@ def _send(campaign: ReviewCampaignItem, pending: dict[str, int], *, mailer: Mail
         if member is None or count <= 0 or member.status != "ACTIVE":
             continue
         try:
-            mailer.send(_review_message(to=member.email, name=member.display_name,
+            mailer.send(messages.review_request(to=member.email, name=member.display_name,
                                         business=business.name if business else campaign.business_id,
                                         campaign=campaign, pending=count, link=link, reminder=reminder))
             sent += 1

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,17 +11,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from accessflow.api_models import AuditPage
 from accessflow.domain.errors import InvalidInput
 from accessflow.handlers.http import ID_PATTERN, app, audit_view, caller_member
+from accessflow.store import cursors
 from accessflow.store import repository as store
 from accessflow.usecases import members
 
 IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    """The store's last evaluated key as an opaque URL-safe token."""
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None, business_id: str) -> dict[str, Any] | None:
@@ -32,8 +23,8 @@ def decode_cursor(cursor: str | None, business_id: str) -> dict[str, Any] | None
     if not cursor:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        key = cursors.decode(cursor)
+    except ValueError as exc:  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise InvalidInput("The cursor is not valid; pass back the next_cursor of a previous page.") from exc
     pk = key.get("pk", {}).get("S") if isinstance(key, dict) and isinstance(key.get("pk"), dict) else None
     if pk != store.audit_pk(business_id):
@@ -57,7 +48,7 @@ def audit(
     members.require_reader(business_id, me)
     items, last = store.audit_trail(business_id, member_id=member_id, action=action, since=since, until=until,
                                     limit=limit, cursor=decode_cursor(cursor, business_id))
-    return AuditPage.model_validate({"entries": [audit_view(i) for i in items], "next_cursor": encode_cursor(last)})
+    return AuditPage.model_validate({"entries": [audit_view(i) for i in items], "next_cursor": cursors.encode(last)})
 
 
 @app.get("/openapi.json")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,10 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from accessflow.adapters.clock import utcnow
-from accessflow.domain import bulk, rules
+from accessflow.domain import bulk
 from accessflow.domain.errors import InvalidInput
-from accessflow.handlers.http import app, caller_member, ctx, settings, workflow
-from accessflow.store import repository as store
+from accessflow.handlers.http import admin_caller, app, ctx, json_response, settings, workflow
 from accessflow.usecases import bulk as bulk_usecase
 
 
@@ -60,27 +58,22 @@ def bulk_invite(business_id: str, body: Annotated[BulkBody, Body()]) -> Response
     import is recorded and each valid person gets their own onboarding: 202 with the import's id, whose
     ``GET …/imports/{import_id}`` shows progress and per-row results. The same ``import_id`` again creates
     nothing more (200, the import as it is)."""
-    me = caller_member(business_id)
-    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
+    me = admin_caller(business_id)
     rows = _rows(body)
     if body.dry_run:
-        return _json(200, bulk_usecase.dry_run(business_id, rows, me))
+        return json_response(200, bulk_usecase.dry_run(business_id, rows, me))
     s = settings()
     if not s.bulk_state_machine_arn:
         raise InvalidInput("Bulk onboarding is not configured on this deployment.")
     done = bulk_usecase.submit(business_id, rows, me, import_id=body.import_id, workflow=workflow(),
                                state_machine_arn=s.bulk_state_machine_arn, ctx=ctx(me), now=utcnow())
     location = f"/businesses/{business_id}/imports/{done.import_id}"
-    return _json(202 if done.created else 200, done.view, {"Location": location})
+    return json_response(202 if done.created else 200, done.view, {"Location": location})
 
 
 @app.get("/businesses/<business_id>/imports/<import_id>")
 def get_import(business_id: str, import_id: str) -> dict[str, Any]:
     """A bulk import: its status, counts and every row's result (created, duplicate, refused with the
     reason, failed; pending while it runs)."""
-    rules.require_admin_of_any(store.roles_of(business_id, caller_member(business_id).member_id))
+    admin_caller(business_id)
     return bulk_usecase.status(business_id, import_id)
-
-
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body), headers=headers)

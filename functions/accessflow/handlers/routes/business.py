@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accessflow.adapters.clock import utcnow
 from accessflow.domain import rules
 from accessflow.domain.errors import UnknownBusiness
-from accessflow.handlers.http import app, caller, caller_member, ctx
+from accessflow.handlers.http import admin_caller, app, caller, caller_member, ctx
 from accessflow.store import repository as store
 from accessflow.usecases import invitations, review_schedule
 
@@ -83,8 +83,7 @@ def get_policy(business_id: str) -> dict[str, Any]:
 def get_review_schedule(business_id: str) -> dict[str, Any]:
     """The recurring access review: its cadence, when the next campaign starts by itself (null: off,
     or the business is not on the schedule yet) and the last one it started. Admins only."""
-    me = caller_member(business_id)
-    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
+    admin_caller(business_id)
     return review_schedule.view(business_id)
 
 

@@ -9,9 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from accessflow.adapters.clock import utcnow
-from accessflow.domain import rules
 from accessflow.domain.errors import InvalidInput
-from accessflow.handlers.http import app, caller_member, ctx, invitation_view, settings, workflow
+from accessflow.handlers.http import admin_caller, app, caller_member, ctx, invitation_view, settings, workflow
 from accessflow.schemas import CancelOffboardingBody, ReleaseOffboardingBody
 from accessflow.store import offboarding as off_store
 from accessflow.store import repository as store
@@ -22,8 +21,7 @@ from accessflow.usecases import invitations, leaver_guard, offboarding, reinstat
 def list_offboardings(business_id: str, status: Annotated[str, Query()] = "HELD") -> dict[str, Any]:
     """The business's held offboardings (``status=HELD``, the only status listed): leaver requests
     beyond the guard's limit, waiting for an Admin to release or cancel them. Admins of any account."""
-    me = caller_member(business_id)
-    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
+    admin_caller(business_id)
     if status != leaver_guard.HELD:
         raise InvalidInput("Only held offboardings are listed: status=HELD.")
     return {"offboardings": leaver_guard.list_held(business_id)}
@@ -33,8 +31,7 @@ def list_offboardings(business_id: str, status: Annotated[str, Query()] = "HELD"
 def release_all(business_id: str, body: Annotated[ReleaseOffboardingBody, Body()]) -> dict[str, Any]:
     """Release every held offboarding: each proceeds (its execution starts). The caller must be Admin
     of every account each of them holds (403 names the others; nothing is released)."""
-    me = caller_member(business_id)
-    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
+    me = admin_caller(business_id)
     released = leaver_guard.release_all(
         business_id, store.roles_of(business_id, me.member_id), workflow=workflow(),
         state_machine_arn=settings().offboarding_state_machine_arn, ctx=ctx(me, reason=body.reason), now=utcnow(),
@@ -75,8 +72,7 @@ def reinstate_member(business_id: str, member_id: str) -> Response[str]:
     invitation through the normal onboarding (they accept with the same verified e-mail; Admin grants
     need confirmation). Within ``reinstatable_until`` and while every account of the receipt is still
     open; otherwise 409 ``reinstatement-unavailable`` with the reason. Admin of those accounts."""
-    me = caller_member(business_id)
-    rules.require_admin_of_any(store.roles_of(business_id, me.member_id))
+    me = admin_caller(business_id)
     inv = reinstate.reinstate(business_id, member_id, me, ctx=ctx(me), now=utcnow())
     arn = invitations.start(inv, workflow=workflow(), state_machine_arn=settings().onboarding_state_machine_arn)
     view = invitation_view(inv) | {"execution_arn": arn}

@@ -10,12 +10,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from accessflow.adapters.clock import utcnow
 from accessflow.api_models import AccessReview, InvitationsPage
 from accessflow.domain.model import InvitationStatus
-from accessflow.handlers.http import ID_PATTERN, app, caller_member, invitation_view
+from accessflow.handlers.http import CSV, ID_PATTERN, app, caller_member, csv_attachment, invitation_view, wants_csv
 from accessflow.store import repository as store
 from accessflow.usecases import members
 
 IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
-CSV = "text/csv"
 
 _REVIEW_RESPONSES = {200: {"description": "The access review: JSON by default, CSV with ?format=csv or "
                                           "Accept: text/csv.",
@@ -32,10 +31,8 @@ def access_review(
     me = caller_member(business_id)
     members.require_reader(business_id, me)
     rows = members.access_review(business_id)
-    accept = (app.current_event.headers.get("accept") or "").lower()
-    if format == "csv" or (format is None and CSV in accept and "application/json" not in accept):
-        return Response(status_code=200, content_type=f"{CSV}; charset=utf-8", body=members.review_csv(rows),
-                        headers={"Content-Disposition": f'attachment; filename="access-review-{business_id}.csv"'})
+    if wants_csv(format):
+        return csv_attachment(members.review_csv(rows), f"access-review-{business_id}.csv")
     review = AccessReview.model_validate({"business_id": business_id, "generated_at": store._iso(utcnow()),
                                          "rows": rows})
     return Response(status_code=200, content_type="application/json", body=review.model_dump_json())

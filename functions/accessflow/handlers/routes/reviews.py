@@ -5,7 +5,6 @@ is the campaign's assignment (its account's Admins, never its holder). See docs/
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,12 +12,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from accessflow.adapters.clock import utcnow
-from accessflow.handlers.http import ID_PATTERN, app, caller_member, workflow
+from accessflow.handlers.http import (
+    CSV,
+    ID_PATTERN,
+    admin_caller,
+    app,
+    csv_attachment,
+    json_response,
+    wants_csv,
+    workflow,
+)
 from accessflow.settings import ReviewSettings, load
-from accessflow.usecases import members, reviews
+from accessflow.usecases import reviews
 
 IdPath = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
-CSV = "text/csv"
 
 
 class StartReviewBody(BaseModel):
@@ -44,14 +51,8 @@ class DecisionsBody(BaseModel):
     decisions: list[DecisionBody] = Field(min_length=1, max_length=500)
 
 
-def _json(status: int, body: object, headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(status_code=status, content_type="application/json", body=json.dumps(body), headers=headers)
-
-
 def _reader(business_id: str) -> str:
-    me = caller_member(business_id)
-    members.require_reader(business_id, me)
-    return me.member_id
+    return admin_caller(business_id).member_id
 
 
 @app.post("/businesses/<business_id>/reviews")
@@ -64,21 +65,21 @@ def start_review(business_id: IdPath, body: Annotated[StartReviewBody, Body()]) 
         business_id, started_by=me, name=body.name, duration_days=body.duration_days, workflow=workflow(),
         state_machine_arn=load(ReviewSettings).review_state_machine_arn, now=utcnow(),
         request_id=app.current_event.request_context.request_id)
-    return _json(201, campaign, {"Location": f"/businesses/{business_id}/reviews/{campaign['campaign_id']}"})
+    return json_response(201, campaign, {"Location": f"/businesses/{business_id}/reviews/{campaign['campaign_id']}"})
 
 
 @app.get("/businesses/<business_id>/reviews")
 def list_reviews(business_id: IdPath) -> Response[str]:
     """The business's review campaigns, newest first, with their counts."""
     _reader(business_id)
-    return _json(200, {"campaigns": reviews.list_campaigns(business_id)})
+    return json_response(200, {"campaigns": reviews.list_campaigns(business_id)})
 
 
 @app.get("/businesses/<business_id>/reviews/<campaign_id>")
 def get_review(business_id: IdPath, campaign_id: IdPath) -> Response[str]:
     """One campaign: status, deadline, undecided policy, counts (decided, keep, remove, flagged...)."""
     _reader(business_id)
-    return _json(200, reviews.campaign_view(reviews.require_campaign(business_id, campaign_id)))
+    return json_response(200, reviews.campaign_view(reviews.require_campaign(business_id, campaign_id)))
 
 
 @app.get("/businesses/<business_id>/reviews/<campaign_id>/items")
@@ -94,7 +95,7 @@ def list_review_items(
     me = _reader(business_id)
     page = reviews.list_items(business_id, campaign_id, reviewer_id=me if assigned_to == "me" else None,
                               decided=decided, cursor=cursor, limit=limit, now=utcnow())
-    return _json(200, page)
+    return json_response(200, page)
 
 
 @app.post("/businesses/<business_id>/reviews/<campaign_id>/decisions")
@@ -103,12 +104,11 @@ def decide_review_items(business_id: IdPath, campaign_id: IdPath,
     """Keep or remove grants you review (1 to 500 at once, each with an optional note). Each result
     is ``recorded`` or ``refused`` with the reason; a decision may be changed until the campaign
     closes (409 ``review-closed`` after)."""
-    me = caller_member(business_id)
-    members.require_reader(business_id, me)
+    me = admin_caller(business_id)
     results = reviews.decide(business_id, campaign_id, me,
                              [reviews.DecisionInput(d.item_id, d.decision, d.note) for d in body.decisions],
                              now=utcnow(), request_id=app.current_event.request_context.request_id)
-    return _json(200, {"results": results})
+    return json_response(200, {"results": results})
 
 
 _REPORT_RESPONSES = {200: {"description": "The report: JSON by default, CSV with ?format=csv or Accept: text/csv.",
@@ -125,11 +125,9 @@ def review_report(business_id: IdPath, campaign_id: IdPath,
     outcome and what was applied. All of it by default; with ``limit`` (and then ``cursor``) a page,
     ``next_cursor`` continuing it (for campaigns of many thousand grants)."""
     _reader(business_id)
-    accept = (app.current_event.headers.get("accept") or "").lower()
-    as_csv = format == "csv" or (format is None and CSV in accept and "application/json" not in accept)
+    as_csv = wants_csv(format)
     campaign, rows, next_cursor = reviews.report(business_id, campaign_id, now=utcnow(),
                                                  cursor=None if as_csv else cursor, limit=None if as_csv else limit)
     if as_csv:  # always the whole report (a spreadsheet has no cursor)
-        return Response(status_code=200, content_type=f"{CSV}; charset=utf-8", body=reviews.report_csv(rows),
-                        headers={"Content-Disposition": f'attachment; filename="review-{campaign_id}.csv"'})
-    return _json(200, {"campaign": campaign, "items": rows, "next_cursor": next_cursor})
+        return csv_attachment(reviews.report_csv(rows), f"review-{campaign_id}.csv")
+    return json_response(200, {"campaign": campaign, "items": rows, "next_cursor": next_cursor})

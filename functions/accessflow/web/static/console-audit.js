@@ -2,7 +2,7 @@
 // the access review (table, and the CSV export fetched with the bearer and saved through a Blob).
 
 import * as api from "./console-api.js";
-import { announce, field, focusOn, h, noteBox, person, problemBox, replace, when } from "./console-dom.js";
+import { announce, field, focusOn, h, noteBox, person, problemBox, replace, saveResponse, when } from "./console-dom.js";
 import { roleBadge, statusBadge } from "./console-team.js";
 
 const ACTIONS = [
@@ -128,27 +128,19 @@ export async function auditView(app) {
 
 // --- access review ----------------------------------------------------------------------------------
 
-export async function reviewView(app) {
-  const [review, index] = await Promise.all([api.get(api.biz(app.businessId, "access-review")), app.accountIndex()]);
-  const rows = review.rows || [];
-  const message = h("div", { class: "form-message" });
+/** The "Download CSV" button of an export page (the access review, a review campaign's report):
+ * fetches `path` as CSV, saves it as `filename()` and says so in `message`, or shows the problem there. */
+export function csvDownloadButton(message, path, filename) {
   const download = h("button", { type: "button", class: "primary" }, "Download CSV");
   download.addEventListener("click", async () => {
     replace(message);
     download.disabled = true;
     try {
-      const response = await api.call("GET", api.biz(app.businessId, "access-review"),
-        { query: { format: "csv" }, headers: { Accept: "text/csv" }, raw: true });
-      const blob = await response.blob();
-      const url = URL.createObjectURL(blob);
-      const filename = `access-review-${app.businessId}-${new Date().toISOString().slice(0, 10)}.csv`;
-      const link = h("a", { href: url, download: filename, class: "visually-hidden" }, filename);
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10000);
-      replace(message, noteBox(`Downloaded ${filename}.`));
-      announce(`Downloaded ${filename}.`);
+      const response = await api.call("GET", path, { query: { format: "csv" }, headers: { Accept: "text/csv" }, raw: true });
+      const name = filename();
+      await saveResponse(response, name);
+      replace(message, noteBox(`Downloaded ${name}.`));
+      announce(`Downloaded ${name}.`);
     } catch (error) {
       if (!(error instanceof api.ApiProblem)) throw error;
       replace(message, problemBox(error.problem));
@@ -157,6 +149,15 @@ export async function reviewView(app) {
       download.disabled = false;
     }
   });
+  return download;
+}
+
+export async function reviewView(app) {
+  const [review, index] = await Promise.all([api.get(api.biz(app.businessId, "access-review")), app.accountIndex()]);
+  const rows = review.rows || [];
+  const message = h("div", { class: "form-message" });
+  const download = csvDownloadButton(message, api.biz(app.businessId, "access-review"),
+    () => `access-review-${app.businessId}-${new Date().toISOString().slice(0, 10)}.csv`);
   const table = h("table", { class: "grid review" },
     h("caption", {}, `${rows.length} row${rows.length === 1 ? "" : "s"}: one per active role; generated `, when(review.generated_at)),
     h("thead", {}, h("tr", {}, ["Member", "Status", "Account", "Role", "Invited by", "Confirmed by", "Last change"].map((c) => h("th", { scope: "col" }, c)))),

@@ -3,6 +3,17 @@
 
 let uid = 0;
 
+/** Save a fetched export (a `raw` API response) as a download named `filename`: a temporary link the
+ * browser follows, its object URL released once the download has surely started. */
+export async function saveResponse(response, filename) {
+  const url = URL.createObjectURL(await response.blob());
+  const link = h("a", { href: url, download: filename, class: "visually-hidden" }, filename);
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 /** A unique id for label/aria wiring. */
 export function nextId(prefix = "af") {
   uid += 1;

@@ -4,6 +4,7 @@
 // reviewer, outcome; the CSV). Everything goes through the documented API; refusals show as problems.
 
 import * as api from "./console-api.js";
+import { csvDownloadButton } from "./console-audit.js";
 import { announce, field, focusOn, h, noteBox, person, problemBox, replace, setFieldError, when } from "./console-dom.js";
 import { roleBadge } from "./console-team.js";
 
@@ -325,30 +326,8 @@ export async function reviewReportView(app) {
   const campaign = report.campaign || {};
   const rows = report.items || [];
   const message = h("div", { class: "form-message" });
-  const download = h("button", { type: "button", class: "primary" }, "Download CSV");
-  download.addEventListener("click", async () => {
-    replace(message);
-    download.disabled = true;
-    try {
-      const response = await api.call("GET", api.biz(app.businessId, "reviews", campaignId, "report"),
-        { query: { format: "csv" }, headers: { Accept: "text/csv" }, raw: true });
-      const url = URL.createObjectURL(await response.blob());
-      const filename = `review-${campaignId}.csv`;
-      const link = h("a", { href: url, download: filename, class: "visually-hidden" }, filename);
-      document.body.append(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10000);
-      replace(message, noteBox(`Downloaded ${filename}.`));
-      announce(`Downloaded ${filename}.`);
-    } catch (error) {
-      if (!(error instanceof api.ApiProblem)) throw error;
-      replace(message, problemBox(error.problem));
-      focusOn(message.firstChild);
-    } finally {
-      download.disabled = false;
-    }
-  });
+  const download = csvDownloadButton(message, api.biz(app.businessId, "reviews", campaignId, "report"),
+    () => `review-${campaignId}.csv`);
   const table = h("table", { class: "grid review-report" },
     h("caption", {}, `${rows.length} role${rows.length === 1 ? "" : "s"} reviewed, one row each`),
     h("thead", {}, h("tr", {}, ["Member", "Account", "Role", "Last activity", "Decision", "Reviewer", "Note", "Outcome"].map((c) => h("th", { scope: "col" }, c)))),
