@@ -32,6 +32,7 @@ def test_header_is_case_insensitive_in_any_order_and_quoted_cells_are_read() -> 
     ("", "empty"), ("email,name,account\n", "missing column(s): role"),
     ("email,name,account,role,team\nx@y.io,X,a1,Editor,t\n", "unknown column(s): team"),
     ("email,name,account,role,email\n", "repeated column(s): email"), ("email,name,account,role\n", "no rows"),
+    ("email,name,account,role\nx@y.io,Doe, Ann,a1,Editor\n", "Row 1 has more cells than the header"),
 ])
 def test_a_file_not_in_the_format_is_refused_whole(text: str, says: str) -> None:
     with pytest.raises(InvalidInput) as refused:
@@ -101,3 +102,8 @@ def test_a_file_that_is_not_text_or_has_absurd_cells_is_refused_whole() -> None:
         bulk.parse_csv("email,name,account,role\na@x.io," + "A" * 200_000 + ",a1,Editor\n")  # past csv's limit
     with pytest.raises(InvalidInput, match="Row 1 has a cell longer than 1000"):
         bulk.parse_csv("email,name,account,role\n" + "a" * 1001 + "@x.io,A,a1,Editor\n")
+
+
+def test_trailing_empty_cells_from_a_spreadsheet_are_not_surplus_cells() -> None:
+    rows = bulk.parse_csv("email,name,account,role\r\nx@y.io,Ann,a1,Editor,,\r\n")
+    assert [(r.email, r.name, r.account, r.role) for r in rows] == [("x@y.io", "Ann", "a1", "Editor")]

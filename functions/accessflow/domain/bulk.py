@@ -132,6 +132,10 @@ def parse_csv(text: str) -> list[Row]:
             [f"repeated column(s): {', '.join(repeated)}"] if repeated else [])
         raise InvalidInput("The header line must name the columns email, name, account, role and optionally "
                            f"employee_id ({'; '.join(problems)}).", columns=header)
+    for number, rec in enumerate(records[1:], start=1):
+        if any(cell.strip() for cell in rec[len(header):]):  # trailing empty cells (spreadsheets) are fine
+            raise InvalidInput(f"Row {number} has more cells than the header names ({len(rec)} for {len(header)}): "
+                               "is a comma in a name not quoted (\"Doe, Ann\")?", row=number)
     return rows_from_dicts([dict(zip(header, rec, strict=False)) for rec in records[1:]])
 
 
