@@ -27,6 +27,8 @@ def cmd_held(client: Any, args: argparse.Namespace) -> tuple[Any, str]:
 def cmd_release(client: Any, args: argparse.Namespace) -> tuple[Any, str]:
     cli = _cli()
     body = {"reason": args.reason} if args.reason else {}
+    if args.all and args.member:  # a typo must not release every held offboarding
+        raise SystemExit("release: give a MEMBER or --all, not both")
     if args.all:
         result = client.call("POST", f"{cli._b(args)}/offboardings/release", body=body)
         released = result["released"]

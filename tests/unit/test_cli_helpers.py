@@ -41,3 +41,12 @@ def test_invite_csv_names_an_unreadable_file_instead_of_a_traceback(tmp_path: An
     with pytest.raises(SystemExit) as stopped:
         main(["invite", "acme", "--csv", str(path), "--api-url", "http://127.0.0.1:9", "--token", "t"])
     assert says in str(stopped.value.code) and str(path) in str(stopped.value.code)
+
+
+def test_release_with_a_member_and_all_is_refused_not_read_as_all() -> None:
+    """``release acme ana@x --all`` must not release every held offboarding of the business."""
+    from accessflow.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["release", "acme", "ana@example.com", "--all", "--api-url", "http://127.0.0.1:9", "--token", "t"])
+    assert "not both" in str(stopped.value.code)
