@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tests.e2e.people import members, onboard
-from tests.world import World, make_world
+from tests.world import World, eventually, make_world
 
 pytestmark = pytest.mark.slow
 
@@ -294,10 +295,34 @@ def test_two_reviewers_deciding_one_item_at_once_keep_the_counters_exact(stack: 
     assert sorted(x["status"] for x in r.json()["results"]) == ["recorded", "refused"], r.text
     counts = api.get(f"/businesses/{b}/reviews/{c}", token=w.admin.token).json()["counts"]
     assert counts["decided"] == 1 and counts["keep"] + counts["remove"] == 1, counts
-    # the holder deciding their own grant is refused
-    own = next(i for i in api.get(f"/businesses/{b}/reviews/{c}/items", token=w.admin.token).json()["items"]
-               if i["member_email"] == second)["item_id"] if False else None
-    assert own is None
+    # the holder deciding their own grant is refused, and counts nothing
+    items = api.get(f"/businesses/{b}/reviews/{c}/items", token=w.admin.token, params={"limit": 100}).json()["items"]
+    own = next(i for i in items if i["member_email"] == second)["item_id"]
+    r = api.post(f"/businesses/{b}/reviews/{c}/decisions", token=w.people[second].token,
+                 json={"decisions": [{"item_id": own, "decision": "keep"}]})
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "refused", r.text
+    assert api.get(f"/businesses/{b}/reviews/{c}", token=w.admin.token).json()["counts"]["decided"] == 1
+    # the report: CSV by ?format=csv and by Accept, with the documented columns, every grant once
+    csv_a = api.get(f"/businesses/{b}/reviews/{c}/report", token=w.admin.token, params={"format": "csv"})
+    csv_b = api.get(f"/businesses/{b}/reviews/{c}/report", token=w.admin.token, headers={"Accept": "text/csv"})
+    for r in (csv_a, csv_b):
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.headers
+        lines = r.text.splitlines()
+        assert lines[0] == ("item_id,member_id,member_email,member_name,account_id,account_name,role,reviewers,"
+                            "flagged,decision,decided_by,decided_at,note,last_activity_at,idle,outcome,applied,"
+                            "applied_at"), lines[0]
+        assert len(lines) == 1 + len(items)
+    # after the deadline: closed, decisions refused, a new campaign may start
+    w.stack.advance(timedelta(days=8))
+    eventually(lambda: api.get(f"/businesses/{b}/reviews/{c}", token=w.admin.token).json()["status"] == "CLOSED",
+               timeout=60, what="the campaign closes")
+    problem(api.post(f"/businesses/{b}/reviews/{c}/decisions", token=w.admin.token,
+                     json={"decisions": [{"item_id": item, "decision": "keep"}]}), 409, "review-closed")
+    report = api.get(f"/businesses/{b}/reviews/{c}/report", token=w.admin.token).json()
+    assert sorted(i["item_id"] for i in report["items"]) == sorted(i["item_id"] for i in items)
+    assert all(i["outcome"] for i in report["items"]), report["items"]
+    r = api.post(f"/businesses/{b}/reviews", token=w.admin.token, json={"duration_days": 7})
+    assert r.status_code == 201, r.text
 
 
 def test_hr_move_names_the_member_by_e_mail_in_any_case(world: World, api: Any) -> None:
@@ -308,7 +333,6 @@ def test_hr_move_names_the_member_by_e_mail_in_any_case(world: World, api: Any) 
         "idempotency_key": uuid.uuid4().hex, "grants": [{"account_id": "acct-1", "role": "Analyst"}]},
         source="hr.workday")
     world.stack.wait_idle()
-    from tests.world import eventually
     eventually(lambda: {g["account_id"]: g["role"] for x in members(world, api) if x["member_id"] == m
                         for g in x["grants"]} == {"acct-1": "Analyst"}, what="the move applied")
 
@@ -359,3 +383,24 @@ def test_move_idempotency_key_is_per_member_and_per_request(world: World, api: A
     problem(api.put(f"/businesses/{b}/members/{one}/grants", token=t, json=other, headers=key), 409, "conflict")
     roles = {m["member_id"]: {g["account_id"]: g["role"] for g in m["grants"]} for m in members(world, api)}
     assert roles[one] == {"acct-1": "Analyst"}, roles[one]
+
+
+def test_reinstate_after_an_account_was_retired_says_the_business_changed(stack: Any, api: Any) -> None:
+    w = make_world(stack, accounts=2)
+    email = f"gone-{uuid.uuid4().hex[:6]}@example.com"
+    m = onboard(w, api, email, {"acct-1": "Editor", "acct-2": "Editor"})
+    b, t = w.business_id, w.admin.token
+    r = api.post(f"/businesses/{b}/members/{m}/offboard", token=t, json={"reason": "left"})
+    assert r.status_code == 202, r.text
+    from tests.e2e.test_leaver_guard import settled
+    settled(w, [m])
+    # a former member is invited again like a new one (docs/bulk.md), in any case
+    r = api.post(f"/businesses/{b}/invitations:bulk", token=t,
+                 json={"csv": f"email,name,account,role\n{email.upper()},Gone,acct-1,Editor\n", "dry_run": True})
+    assert r.status_code == 200 and r.json()["rows"][0]["status"] == "valid", r.text
+    r = api.post(f"/businesses/{b}/accounts/acct-2/retire", token=t, json={"reason": "closed"})
+    assert r.status_code == 200, r.text
+    body = problem(api.post(f"/businesses/{b}/members/{m}/reinstate", token=t), 409, "reinstatement-unavailable")
+    assert body["reason"] == "business-changed" and body["accounts"] == ["acct-2"], body
+    view = api.get(f"/businesses/{b}/members/{m}/offboarding", token=t).json()
+    assert view["reinstatement"]["available"] is False and view["reinstatement"]["reason"] == "business-changed"
