@@ -404,3 +404,26 @@ def test_reinstate_after_an_account_was_retired_says_the_business_changed(stack:
     assert body["reason"] == "business-changed" and body["accounts"] == ["acct-2"], body
     view = api.get(f"/businesses/{b}/members/{m}/offboarding", token=t).json()
     assert view["reinstatement"]["available"] is False and view["reinstatement"]["reason"] == "business-changed"
+
+
+def test_hr_move_with_two_roles_on_one_account_is_dead_lettered(world: World, api: Any) -> None:
+    """One role per account (docs/movers.md): such an event is malformed, so it is dead-lettered with
+    the reason like every other malformed HR event — not run as a move and rejected with an
+    undocumented code; nothing changes."""
+    from accessflow.usecases.mover import move_id_for
+    from tests.e2e.test_intake import dead_letters
+
+    m = onboard(world, api, f"dup-{uuid.uuid4().hex[:6]}@example.com", {"acct-1": "Editor"})
+    dead_letters(world.stack)
+    key = uuid.uuid4().hex
+    world.stack.put_event("member.change.requested", {
+        "business_id": world.business_id, "member_id": m, "requested_by": "workday", "idempotency_key": key,
+        "grants": [{"account_id": "acct-1", "role": "Analyst"}, {"account_id": "acct-1", "role": "Admin"}]},
+        source="hr.workday")
+    world.stack.wait_idle()
+    letters = dead_letters(world.stack)
+    assert len(letters) == 1 and "one role per account" in letters[0]["body"]["reason"], letters
+    name = f"mov-{move_id_for(world.business_id, key)}"
+    assert not [e for e in world.stack.executions("MoverStateMachine") if e["name"] == name]
+    assert {g["account_id"]: g["role"] for x in members(world, api) if x["member_id"] == m
+            for g in x["grants"]} == {"acct-1": "Editor"}
