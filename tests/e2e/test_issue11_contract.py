@@ -427,3 +427,41 @@ def test_hr_move_with_two_roles_on_one_account_is_dead_lettered(world: World, ap
     assert not [e for e in world.stack.executions("MoverStateMachine") if e["name"] == name]
     assert {g["account_id"]: g["role"] for x in members(world, api) if x["member_id"] == m
             for g in x["grants"]} == {"acct-1": "Editor"}
+
+
+def test_held_member_requested_again_admin_offboard_releases_cancel_then_new_request(stack: Any, api: Any) -> None:
+    from accessflow.domain.policy import BusinessPolicy
+    from tests.e2e.test_leaver_guard import leaver, member, seed_members, settled, status_of
+
+    w = make_world(stack, accounts=1, policy=BusinessPolicy(leaver_guard_count=1, leaver_guard_percent=0))
+    people = [p["member_id"] for p in seed_members(w, 4)]
+    b, t = w.business_id, w.admin.token
+    for m in people[:3]:
+        leaver(w, m)
+    assert [status_of(w, m) for m in people[1:3]] == ["HELD", "HELD"]
+    # the same person asked for again (another key): still one held offboarding
+    leaver(w, people[1])
+    held = api.get(f"/businesses/{b}/offboardings", token=t).json()["offboardings"]
+    assert sorted(o["member_id"] for o in held) == sorted(people[1:3]), held
+    # an Admin's own offboard of a held member releases it
+    r = api.post(f"/businesses/{b}/members/{people[1]}/offboard", token=t, json={"reason": "confirmed"})
+    assert r.status_code == 202 and r.json()["status"] == "IN_PROGRESS", r.text
+    settled(w, [people[1]])
+    assert member(w, api, people[1])["status"] == "REMOVED"
+    # a cancelled one: a later leaver request starts a new offboarding, guarded again (window full)
+    r = api.post(f"/businesses/{b}/members/{people[2]}/offboarding/cancel", token=t, json={"reason": "error"})
+    assert r.status_code == 200, r.text
+    leaver(w, people[2])
+    assert status_of(w, people[2]) == "HELD"
+    view = api.get(f"/businesses/{b}/members/{people[2]}/offboarding", token=t).json()
+    assert view["status"] == "HELD" and view.get("decision_reason") in (None, ""), view
+
+
+def test_policy_refuses_out_of_range_issue11_fields(world: World, api: Any) -> None:
+    b, t = world.business_id, world.admin.token
+    before = api.get(f"/businesses/{b}/policy", token=t).json()
+    for body in ({"leaver_guard_count": 0}, {"leaver_guard_percent": 101}, {"leaver_guard_window_minutes": 0},
+                 {"reinstate_within_days": -1}, {"review_undecided": "maybe"}, {"review_cadence": "weekly"},
+                 {"review_duration_days": 91}, {"review_idle_after_days": 0}, {"leaver_guard_enabled": "perhaps"}):
+        problem(api.patch(f"/businesses/{b}/policy", token=t, json=body), 400, "invalid-input")
+    assert api.get(f"/businesses/{b}/policy", token=t).json() == before
