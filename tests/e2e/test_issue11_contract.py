@@ -323,6 +323,14 @@ def test_two_reviewers_deciding_one_item_at_once_keep_the_counters_exact(stack: 
     assert all(i["outcome"] for i in report["items"]), report["items"]
     r = api.post(f"/businesses/{b}/reviews", token=w.admin.token, json={"duration_days": 7})
     assert r.status_code == 201, r.text
+    # a cursor of one campaign given to another: a 400 problem, never a 500 or the other's items
+    c2 = r.json()["campaign_id"]
+    for path in ("items", "report"):
+        page = api.get(f"/businesses/{b}/reviews/{c}/{path}", token=w.admin.token, params={"limit": 1}).json()
+        assert page["next_cursor"], page
+        r = api.get(f"/businesses/{b}/reviews/{c2}/{path}", token=w.admin.token,
+                    params={"limit": 1, "cursor": page["next_cursor"]})
+        problem(r, 400, "invalid-input")
 
 
 def test_hr_move_names_the_member_by_e_mail_in_any_case(world: World, api: Any) -> None:
