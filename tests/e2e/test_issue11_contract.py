@@ -473,3 +473,87 @@ def test_policy_refuses_out_of_range_issue11_fields(world: World, api: Any) -> N
                  {"review_duration_days": 91}, {"review_idle_after_days": 0}, {"leaver_guard_enabled": "perhaps"}):
         problem(api.patch(f"/businesses/{b}/policy", token=t, json=body), 400, "invalid-input")
     assert api.get(f"/businesses/{b}/policy", token=t).json() == before
+
+
+def test_concurrent_imports_and_starts(stack: Any, api: Any) -> None:
+    """Two admins at once: the same import id twice (one import, one execution); two files naming the
+    same person (one invitation); two review starts (one campaign)."""
+    w = make_world(stack, accounts=2)
+    b, t = w.business_id, w.admin.token
+    iid = f"same-{uuid.uuid4().hex[:6]}"
+    text = "email,name,account,role\n" + "".join(f"s{i}-{iid}@example.com,S {i},acct-1,Analyst\n" for i in range(5))
+    one, two = _race(*[lambda: api.post(f"/businesses/{b}/invitations:bulk", token=t,
+                                        json={"csv": text, "import_id": iid})] * 2)
+    assert sorted([one.status_code, two.status_code]) == [200, 202], (one.text, two.text)
+    assert len([e for e in stack.executions("BulkStateMachine") if e["name"] == f"bulk-{iid}"]) == 1
+    # two files naming one person, at once
+    shared = f"shared-{iid}@example.com"
+    files = [f"email,name,account,role\n{shared},Shared,acct-{n},Analyst\n" for n in (1, 2)]
+    ra, rb = _race(*[lambda f=f: api.post(f"/businesses/{b}/invitations:bulk", token=t, json={"csv": f})
+                     for f in files])
+    assert ra.status_code == 202 and rb.status_code == 202, (ra.text, rb.text)
+
+    def finished() -> list[dict[str, Any]]:
+        out = [api.get(f"/businesses/{b}/imports/{r.json()['import_id']}", token=t).json() for r in (ra, rb)]
+        return out if all(x["status"] != "RUNNING" for x in out) else []
+
+    done = eventually(finished, timeout=60, what="both imports finish")
+    statuses = sorted(x["rows"][0]["status"] for x in done)
+    assert statuses == ["created", "refused"], done
+    invitations = api.get(f"/businesses/{b}/invitations", token=t).json()["invitations"]
+    assert len([i for i in invitations if i["email"] == shared]) == 1
+    # two review starts at once: one campaign
+    s1, s2 = _race(*[lambda: api.post(f"/businesses/{b}/reviews", token=t, json={})] * 2)
+    assert sorted([s1.status_code, s2.status_code]) == [201, 409], (s1.text, s2.text)
+    assert len(api.get(f"/businesses/{b}/reviews", token=t).json()["campaigns"]) == 1
+
+
+def test_answers_carry_the_documented_fields(stack: Any, api: Any) -> None:
+    """The field names docs/*.md promise, on real answers (a missing or renamed one breaks integrators)."""
+    from accessflow.domain.policy import BusinessPolicy
+    from tests.e2e.test_leaver_guard import leaver, seed_members, settled, status_of
+
+    w = make_world(stack, accounts=2, policy=BusinessPolicy(leaver_guard_count=1, leaver_guard_percent=0))
+    b, t = w.business_id, w.admin.token
+    m = onboard(w, api, f"fields-{uuid.uuid4().hex[:6]}@example.com", {"acct-1": "Editor"})
+    # reviews (docs/reviews.md, docs/review-schedule.md)
+    schedule = api.get(f"/businesses/{b}/review-schedule", token=t).json()
+    assert {"enrolled", "cadence", "next_at", "last_started_at", "last_campaign_id"} <= set(schedule), schedule
+    c = api.post(f"/businesses/{b}/reviews", token=t, json={}).json()
+    assert {"items", "decided", "keep", "remove", "undecided", "flagged"} <= set(c["counts"]), c
+    assert "reminder_sent_at" in c, c
+    items = api.get(f"/businesses/{b}/reviews/{c['campaign_id']}/items", token=t).json()
+    assert {"items", "next_cursor"} <= set(items)
+    item = next(i for i in items["items"] if i["member_id"] == m)
+    assert {"item_id", "member_id", "member_email", "member_name", "account_id", "account_name", "role",
+            "reviewers", "flagged", "escalated", "decision", "last_activity_at", "idle"} <= set(item), item
+    report = api.get(f"/businesses/{b}/reviews/{c['campaign_id']}/report", token=t).json()
+    assert {"outcome", "applied", "applied_at"} <= set(report["items"][0]), report["items"][0]
+    # bulk (docs/bulk.md)
+    row = {"email": "f1@example.com", "name": "F", "account": "acct-1", "role": "Editor"}
+    dry = api.post(f"/businesses/{b}/invitations:bulk", token=t, json={"rows": [row], "dry_run": True}).json()
+    assert {"dry_run", "counts", "rows"} <= set(dry)
+    assert {"rows", "valid", "duplicate", "refused", "invitations"} <= set(dry["counts"]), dry
+    assert {"row", "email", "name", "account", "role", "employee_id", "status", "reason", "detail",
+            "lead"} <= set(dry["rows"][0]), dry
+    imp = api.post(f"/businesses/{b}/invitations:bulk", token=t, json={"rows": [row]}).json()
+    assert {"import_id", "status", "created_at", "completed_at", "requested_by", "execution_arn", "submitted",
+            "counts", "invitations_created", "rows"} <= set(imp), imp
+    assert {"rows", "pending", "created", "duplicate", "refused", "failed"} <= set(imp["counts"]), imp
+    assert {"row", "email", "name", "account", "role", "employee_id", "status", "reason", "detail",
+            "invitation_id"} <= set(imp["rows"][0]), imp
+    # guard (docs/offboarding.md)
+    people = [p["member_id"] for p in seed_members(w, 2)]
+    for p in people:
+        leaver(w, p)
+    assert status_of(w, people[1]) == "HELD"
+    held = api.get(f"/businesses/{b}/offboardings", token=t).json()["offboardings"][0]
+    assert {"member_id", "email", "display_name", "status", "source", "requested_by", "reason", "burst_id",
+            "held_at", "offboarding_id"} <= set(held), held
+    view = api.get(f"/businesses/{b}/members/{people[1]}/offboarding", token=t).json()
+    assert {"held_at", "burst_id", "decided_at", "decided_by", "decision_reason"} <= set(view), view
+    # reinstatement (docs/offboarding.md)
+    settled(w, [people[0]])
+    view = api.get(f"/businesses/{b}/members/{people[0]}/offboarding", token=t).json()
+    assert "reinstatable_until" in view and "reinstatable_until" in view["receipt"], view
+    assert {"available", "reinstatable_until", "reason", "detail"} <= set(view["reinstatement"]), view
