@@ -516,6 +516,15 @@ def test_answers_carry_the_documented_fields(stack: Any, api: Any) -> None:
     w = make_world(stack, accounts=2, policy=BusinessPolicy(leaver_guard_count=1, leaver_guard_percent=0))
     b, t = w.business_id, w.admin.token
     m = onboard(w, api, f"fields-{uuid.uuid4().hex[:6]}@example.com", {"acct-1": "Editor"})
+    # movers (docs/movers.md): the answer and member.changed
+    moved = api.put(f"/businesses/{b}/members/{m}/grants", token=t,
+                    json={"grants": [{"account_id": "acct-1", "role": "Analyst"}]}).json()
+    shape = {"move_id", "member_id", "status", "source", "applied", "pending", "declined", "needs_confirmation",
+             "invitation_id", "grants"}
+    assert shape | {"execution_arn"} <= set(moved), moved
+    changed = eventually(lambda: [e["detail"] for e in stack.events if e["detail-type"] == "member.changed"
+                                  and e["detail"].get("move_id") == moved["move_id"]], what="member.changed")
+    assert shape <= set(changed[0]), changed
     # reviews (docs/reviews.md, docs/review-schedule.md)
     schedule = api.get(f"/businesses/{b}/review-schedule", token=t).json()
     assert {"enrolled", "cadence", "next_at", "last_started_at", "last_campaign_id"} <= set(schedule), schedule
@@ -548,6 +557,10 @@ def test_answers_carry_the_documented_fields(stack: Any, api: Any) -> None:
         leaver(w, p)
     assert status_of(w, people[1]) == "HELD"
     held = api.get(f"/businesses/{b}/offboardings", token=t).json()["offboardings"][0]
+    event = eventually(lambda: [e["detail"] for e in stack.events if e["detail-type"] == "offboarding.held"
+                                and e["detail"].get("business_id") == b], what="offboarding.held")[0]
+    assert {"business_id", "burst_id", "window_start", "window_end", "limit", "members", "first_member_id",
+            "source", "requested_by", "reason", "held_at"} <= set(event), event
     assert {"member_id", "email", "display_name", "status", "source", "requested_by", "reason", "burst_id",
             "held_at", "offboarding_id"} <= set(held), held
     view = api.get(f"/businesses/{b}/members/{people[1]}/offboarding", token=t).json()
