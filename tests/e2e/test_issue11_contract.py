@@ -570,3 +570,17 @@ def test_answers_carry_the_documented_fields(stack: Any, api: Any) -> None:
     view = api.get(f"/businesses/{b}/members/{people[0]}/offboarding", token=t).json()
     assert "reinstatable_until" in view and "reinstatable_until" in view["receipt"], view
     assert {"available", "reinstatable_until", "reason", "detail"} <= set(view["reinstatement"]), view
+
+
+def test_review_report_csv_neutralises_formulas_in_notes(stack: Any, api: Any) -> None:
+    w = make_world(stack, accounts=1)
+    m = onboard(w, api, f"formula-{uuid.uuid4().hex[:6]}@example.com", {"acct-1": "Editor"})
+    b, t = w.business_id, w.admin.token
+    c = api.post(f"/businesses/{b}/reviews", token=t, json={}).json()["campaign_id"]
+    items = api.get(f"/businesses/{b}/reviews/{c}/items", token=t).json()["items"]
+    item = next(i for i in items if i["member_id"] == m)["item_id"]
+    r = api.post(f"/businesses/{b}/reviews/{c}/decisions", token=t,
+                 json={"decisions": [{"item_id": item, "decision": "keep", "note": "=HYPERLINK(\"http://x\",\"y\")"}]})
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "recorded", r.text
+    text = api.get(f"/businesses/{b}/reviews/{c}/report", token=t, params={"format": "csv"}).text
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text, text
