@@ -584,3 +584,24 @@ def test_review_report_csv_neutralises_formulas_in_notes(stack: Any, api: Any) -
     assert r.status_code == 200 and r.json()["results"][0]["status"] == "recorded", r.text
     text = api.get(f"/businesses/{b}/reviews/{c}/report", token=t, params={"format": "csv"}).text
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text, text
+
+
+def test_a_changed_decision_moves_the_counters_and_501_decisions_are_refused(stack: Any, api: Any) -> None:
+    w = make_world(stack, accounts=1)
+    m = onboard(w, api, f"change-{uuid.uuid4().hex[:6]}@example.com", {"acct-1": "Editor"})
+    b, t = w.business_id, w.admin.token
+    c = api.post(f"/businesses/{b}/reviews", token=t, json={}).json()["campaign_id"]
+    item = next(i for i in api.get(f"/businesses/{b}/reviews/{c}/items", token=t).json()["items"]
+                if i["member_id"] == m)["item_id"]
+    for decision, keep, remove in (("keep", 1, 0), ("remove", 0, 1), ("remove", 0, 1)):
+        r = api.post(f"/businesses/{b}/reviews/{c}/decisions", token=t,
+                     json={"decisions": [{"item_id": item, "decision": decision}]})
+        assert r.status_code == 200, r.text
+        counts = api.get(f"/businesses/{b}/reviews/{c}", token=t).json()["counts"]
+        assert (counts["decided"], counts["keep"], counts["remove"]) == (1, keep, remove), counts
+        assert counts["undecided"] == counts["items"] - 1, counts
+    problem(api.post(f"/businesses/{b}/reviews/{c}/decisions", token=t,
+                     json={"decisions": [{"item_id": item, "decision": "keep"}] * 501}), 400, "invalid-input")
+    problem(api.post(f"/businesses/{b}/reviews/{c}/decisions", token=t,
+                     json={"decisions": [{"item_id": item, "decision": "keep", "note": "x" * 501}]}), 400,
+            "invalid-input")
