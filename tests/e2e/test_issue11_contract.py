@@ -605,3 +605,22 @@ def test_a_changed_decision_moves_the_counters_and_501_decisions_are_refused(sta
     problem(api.post(f"/businesses/{b}/reviews/{c}/decisions", token=t,
                      json={"decisions": [{"item_id": item, "decision": "keep", "note": "x" * 501}]}), 400,
             "invalid-input")
+
+
+def test_review_schedule_follows_the_cadence(stack: Any, api: Any) -> None:
+    from datetime import datetime
+
+    w = make_world(stack, accounts=1)
+    b, t = w.business_id, w.admin.token
+    s = api.get(f"/businesses/{b}/review-schedule", token=t).json()
+    assert s["enrolled"] and s["cadence"] == "quarterly" and s["next_at"], s
+    first = datetime.fromisoformat(s["next_at"].replace("Z", "+00:00"))
+    r = api.patch(f"/businesses/{b}/policy", token=t, json={"review_cadence": "off"})
+    assert r.status_code == 200, r.text
+    s = api.get(f"/businesses/{b}/review-schedule", token=t).json()
+    assert s["cadence"] == "off" and s["next_at"] is None, s
+    r = api.patch(f"/businesses/{b}/policy", token=t, json={"review_cadence": "monthly"})
+    assert r.status_code == 200, r.text
+    s = api.get(f"/businesses/{b}/review-schedule", token=t).json()
+    monthly = datetime.fromisoformat(s["next_at"].replace("Z", "+00:00"))
+    assert s["cadence"] == "monthly" and monthly < first, s
