@@ -107,3 +107,20 @@ def test_a_file_that_is_not_text_or_has_absurd_cells_is_refused_whole() -> None:
 def test_trailing_empty_cells_from_a_spreadsheet_are_not_surplus_cells() -> None:
     rows = bulk.parse_csv("email,name,account,role\r\nx@y.io,Ann,a1,Editor,,\r\n")
     assert [(r.email, r.name, r.account, r.role) for r in rows] == [("x@y.io", "Ann", "a1", "Editor")]
+
+
+def test_two_employee_ids_for_one_person_conflict_even_when_the_first_row_has_none() -> None:
+    """"employee_id may be given on one row only or repeated identically" (docs/bulk.md): E1 then E2 for
+    the same e-mail is conflicting, whichever row carries the first id; else one id is silently dropped."""
+    text = ("email,name,account,role,employee_id\n"
+            "a@x.io,Ann,a1,Editor,\n"      # 1 no id: refused with the person
+            "a@x.io,Ann,a2,Editor,E1\n"    # 2 the person's id
+            "a@x.io,Ann,a3,Editor,E2\n"    # 3 another id for the same person
+            "b@x.io,Bo,a1,Editor,\n"       # 4 valid
+            "b@x.io,Bo,a2,Editor,E3\n"     # 5 valid: the id on one row only
+            "b@x.io,Bo,a3,Editor,E3\n")    # 6 valid: repeated identically
+    three = view(accounts={"a1": False, "a2": False, "a3": False},
+                 caller_roles={"a1": Role.ADMIN, "a2": Role.ADMIN, "a3": Role.ADMIN})
+    assert verdicts(text, three) == [("refused", "person-refused"), ("refused", "person-refused"),
+                                     ("refused", "conflicting-row"), ("valid", None), ("valid", None),
+                                     ("valid", None)]

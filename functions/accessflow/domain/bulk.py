@@ -231,6 +231,7 @@ def validate(rows: list[Row], view: BusinessView) -> Validation:
     first_of: dict[str, Verdict] = {}  # e-mail -> the person's first row (any status)
     seen: dict[tuple[str, str], Verdict] = {}  # (e-mail, account) -> first row naming it
     employee_email: dict[str, str] = {}
+    person_id: dict[str, str] = {}  # e-mail -> the first employee id given for the person (any row)
     for v in verdicts:
         if v.reason == "invalid-email":
             continue
@@ -249,7 +250,8 @@ def validate(rows: list[Row], view: BusinessView) -> Validation:
                                               f"{earlier.role}; one role per account.")
             continue
         seen[(v.email, v.row.account)] = v
-        other_id = v.row.employee_id and lead.row.employee_id and v.row.employee_id != lead.row.employee_id
+        known_id = person_id.setdefault(v.email, v.row.employee_id) if v.row.employee_id else None
+        other_id = known_id is not None and v.row.employee_id != known_id
         if lead is not v and (v.row.name != lead.row.name or other_id):
             _refuse(v, "conflicting-row", f"Row {lead.row.row} gives {v.email} another name or employee id.")
             continue
