@@ -29,7 +29,7 @@ def problem(r: Any, status: int, slug: str) -> dict[str, Any]:
     assert r.headers["content-type"].startswith("application/problem+json"), r.headers
     body: dict[str, Any] = r.json()
     assert body["type"] == PROBLEM + slug, body
-    assert body["status"] == status and body["title"] and body["detail"], body
+    assert body["status"] == status and body["title"] and body["detail"] and body.get("instance"), body
     return body
 
 
@@ -163,6 +163,10 @@ def test_release_and_cancel_refusals(world: World, api: Any, mover: str) -> None
             "invalid-input")
     problem(api.post(f"/businesses/{b}/members/{mover}/offboarding/release", token=t, json={"reason": 5}), 400,
             "invalid-input")
+    # a member with no offboarding at all: 404 (docs/offboarding.md)
+    problem(api.post(f"/businesses/{b}/members/{mover}/offboarding/release", token=t, json={}), 404, "not-found")
+    problem(api.post(f"/businesses/{b}/members/{mover}/offboarding/cancel", token=t, json={"reason": "x"}), 404,
+            "not-found")
     r = api.post(f"/businesses/{b}/offboardings/release", token=t, json={})
     assert r.status_code == 200 and r.json() == {"released": []}, r.text
     r = api.get(f"/businesses/{b}/offboardings?status=HELD", token=t)
@@ -456,6 +460,12 @@ def test_held_member_requested_again_admin_offboard_releases_cancel_then_new_req
     assert r.status_code == 202 and r.json()["status"] == "IN_PROGRESS", r.text
     settled(w, [people[1]])
     assert member(w, api, people[1])["status"] == "REMOVED"
+    # an immediate (for-cause) HR event for a held member releases it
+    leaver(w, people[3])
+    assert status_of(w, people[3]) == "HELD"
+    leaver(w, people[3], immediate=True)
+    assert status_of(w, people[3]) != "HELD"
+    settled(w, [people[3]])
     # a cancelled one: a later leaver request starts a new offboarding, guarded again (window full)
     r = api.post(f"/businesses/{b}/members/{people[2]}/offboarding/cancel", token=t, json={"reason": "error"})
     assert r.status_code == 200, r.text
