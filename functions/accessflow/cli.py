@@ -146,8 +146,14 @@ BULK_COLUMNS = ("row", "email", "account", "role", "status", "reason", "detail")
 def cmd_invite_csv(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     """``invite --csv FILE`` (issue 11): the file goes to the API as it is (the API parses and
     validates it, docs/bulk.md); with ``--wait`` the import's per-row results are shown when done."""
-    with open(args.csv, encoding="utf-8-sig", newline="") as handle:
-        text = handle.read()
+    try:
+        with open(args.csv, encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        raise SystemExit(f"accessflow invite: {args.csv} is not UTF-8 text (byte {exc.start}); save it as "
+                         "\"CSV UTF-8\" and try again") from exc
+    except OSError as exc:
+        raise SystemExit(f"accessflow invite: cannot read {args.csv}: {exc.strerror or exc}") from exc
     body: dict[str, Any] = {"csv": text, "dry_run": args.dry_run}
     if args.import_id:
         body["import_id"] = args.import_id
@@ -275,6 +281,8 @@ def cmd_held(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
 
 def cmd_release(client: Client, args: argparse.Namespace) -> tuple[Any, str]:
     body = {"reason": args.reason} if args.reason else {}
+    if args.all and args.member:  # a typo must not release every held offboarding
+        raise SystemExit("release: give a MEMBER or --all, not both")
     if args.all:
         result = client.call("POST", f"{_b(args)}/offboardings/release", body=body)
         released = result["released"]

@@ -65,6 +65,10 @@ class MemberChangeRequested(_Strict):
         given = [v for v in (self.member_id, self.employee_id, self.email) if v]
         if len(given) != 1:
             raise ValueError("exactly one of member_id, employee_id or email identifies the member")
+        accounts = [g.account_id for g in self.grants]
+        twice = sorted({a for a in accounts if accounts.count(a) > 1})
+        if twice:  # else the workflow fails on it later and HR never hears back
+            raise ValueError(f"grants: one role per account; {', '.join(twice)} given more than once")
         return self
 
 

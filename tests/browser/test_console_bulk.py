@@ -111,3 +111,31 @@ def test_a_pasted_text_that_is_not_the_format_shows_the_refusal(console: Any, wo
     problem = page.locator("#bulk-result .problem")
     expect(problem.locator(".problem-title")).to_have_text("The request is not valid")
     expect(problem.locator(".problem-detail")).to_contain_text("missing column(s): email, account, role")
+
+
+def test_a_completed_import_fills_the_bar_and_a_failed_one_says_so(console: Any, world: World, api: Any) -> None:
+    """The bar of a completed import is full (docs/screenshots/console-bulk.png only looks short: the
+    bar is at most 30rem wide); an import the workflow ended FAILED is not shown as "Completed"."""
+    page = console
+    csv = "email,name,account,role\nfay.q@acme.example,Fay Q,acme-tiktok,Analyst\n"
+    r = api.post(f"/businesses/{world.business_id}/invitations:bulk", token=world.admin.token,
+                 json={"csv": csv, "import_id": "qa-bar"})
+    assert r.status_code == 202, r.text
+    page.evaluate("h => { window.location.hash = h; }", f"#/{world.business_id}/bulk/qa-bar")
+    expect(page.locator(".bulk-status")).to_have_text("Completed: 1 rows.")
+    bar = page.locator("#bulk-import progress")
+    assert bar.evaluate("p => [p.value, p.max]") == [1, 1]
+
+    def failed(route: Any) -> None:
+        body = route.fetch().json()
+        body |= {"status": "FAILED", "counts": body["counts"] | {"created": 0, "pending": 1}}
+        body["rows"][0] |= {"status": "pending"}
+        route.fulfill(json=body)
+
+    page.route(re.compile(r".*/imports/qa-bar$"), failed)
+    try:
+        page.evaluate("h => { window.location.hash = h; }", f"#/{world.business_id}/bulk")
+        page.evaluate("h => { window.location.hash = h; }", f"#/{world.business_id}/bulk/qa-bar")
+        expect(page.locator(".bulk-status")).to_contain_text("Failed")
+    finally:
+        page.unroute(re.compile(r".*/imports/qa-bar$"))

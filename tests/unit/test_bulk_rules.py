@@ -32,6 +32,7 @@ def test_header_is_case_insensitive_in_any_order_and_quoted_cells_are_read() -> 
     ("", "empty"), ("email,name,account\n", "missing column(s): role"),
     ("email,name,account,role,team\nx@y.io,X,a1,Editor,t\n", "unknown column(s): team"),
     ("email,name,account,role,email\n", "repeated column(s): email"), ("email,name,account,role\n", "no rows"),
+    ("email,name,account,role\nx@y.io,Doe, Ann,a1,Editor\n", "Row 1 has more cells than the header"),
 ])
 def test_a_file_not_in_the_format_is_refused_whole(text: str, says: str) -> None:
     with pytest.raises(InvalidInput) as refused:
@@ -101,3 +102,25 @@ def test_a_file_that_is_not_text_or_has_absurd_cells_is_refused_whole() -> None:
         bulk.parse_csv("email,name,account,role\na@x.io," + "A" * 200_000 + ",a1,Editor\n")  # past csv's limit
     with pytest.raises(InvalidInput, match="Row 1 has a cell longer than 1000"):
         bulk.parse_csv("email,name,account,role\n" + "a" * 1001 + "@x.io,A,a1,Editor\n")
+
+
+def test_trailing_empty_cells_from_a_spreadsheet_are_not_surplus_cells() -> None:
+    rows = bulk.parse_csv("email,name,account,role\r\nx@y.io,Ann,a1,Editor,,\r\n")
+    assert [(r.email, r.name, r.account, r.role) for r in rows] == [("x@y.io", "Ann", "a1", "Editor")]
+
+
+def test_two_employee_ids_for_one_person_conflict_even_when_the_first_row_has_none() -> None:
+    """"employee_id may be given on one row only or repeated identically" (docs/bulk.md): E1 then E2 for
+    the same e-mail is conflicting, whichever row carries the first id; else one id is silently dropped."""
+    text = ("email,name,account,role,employee_id\n"
+            "a@x.io,Ann,a1,Editor,\n"      # 1 no id: refused with the person
+            "a@x.io,Ann,a2,Editor,E1\n"    # 2 the person's id
+            "a@x.io,Ann,a3,Editor,E2\n"    # 3 another id for the same person
+            "b@x.io,Bo,a1,Editor,\n"       # 4 valid
+            "b@x.io,Bo,a2,Editor,E3\n"     # 5 valid: the id on one row only
+            "b@x.io,Bo,a3,Editor,E3\n")    # 6 valid: repeated identically
+    three = view(accounts={"a1": False, "a2": False, "a3": False},
+                 caller_roles={"a1": Role.ADMIN, "a2": Role.ADMIN, "a3": Role.ADMIN})
+    assert verdicts(text, three) == [("refused", "person-refused"), ("refused", "person-refused"),
+                                     ("refused", "conflicting-row"), ("valid", None), ("valid", None),
+                                     ("valid", None)]

@@ -132,6 +132,10 @@ def parse_csv(text: str) -> list[Row]:
             [f"repeated column(s): {', '.join(repeated)}"] if repeated else [])
         raise InvalidInput("The header line must name the columns email, name, account, role and optionally "
                            f"employee_id ({'; '.join(problems)}).", columns=header)
+    for number, rec in enumerate(records[1:], start=1):
+        if any(cell.strip() for cell in rec[len(header):]):  # trailing empty cells (spreadsheets) are fine
+            raise InvalidInput(f"Row {number} has more cells than the header names ({len(rec)} for {len(header)}): "
+                               "is a comma in a name not quoted (\"Doe, Ann\")?", row=number)
     return rows_from_dicts([dict(zip(header, rec, strict=False)) for rec in records[1:]])
 
 
@@ -227,6 +231,7 @@ def validate(rows: list[Row], view: BusinessView) -> Validation:
     first_of: dict[str, Verdict] = {}  # e-mail -> the person's first row (any status)
     seen: dict[tuple[str, str], Verdict] = {}  # (e-mail, account) -> first row naming it
     employee_email: dict[str, str] = {}
+    person_id: dict[str, str] = {}  # e-mail -> the first employee id given for the person (any row)
     for v in verdicts:
         if v.reason == "invalid-email":
             continue
@@ -245,7 +250,8 @@ def validate(rows: list[Row], view: BusinessView) -> Validation:
                                               f"{earlier.role}; one role per account.")
             continue
         seen[(v.email, v.row.account)] = v
-        other_id = v.row.employee_id and lead.row.employee_id and v.row.employee_id != lead.row.employee_id
+        known_id = person_id.setdefault(v.email, v.row.employee_id) if v.row.employee_id else None
+        other_id = known_id is not None and v.row.employee_id != known_id
         if lead is not v and (v.row.name != lead.row.name or other_id):
             _refuse(v, "conflicting-row", f"Row {lead.row.row} gives {v.email} another name or employee id.")
             continue

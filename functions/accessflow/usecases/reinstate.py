@@ -81,7 +81,8 @@ def availability(business_id: str, member_id: str, now: datetime) -> dict[str, A
     member = store.get_member(business_id, member_id)
     item = off_store.get_offboarding(business_id, member_id)
     if member is None or item is None:
-        return {"available": False, "reinstatable_until": None, "reason": "no-receipt"}
+        return {"available": False, "reinstatable_until": None, "reason": "no-receipt",
+                "detail": "No completed offboarding to reinstate from; send a normal invitation."}
     limit = until(item, business_id)
     grants = list((item.receipt or {}).get("grants_revoked") or [])
     accounts = []
@@ -95,4 +96,5 @@ def availability(business_id: str, member_id: str, now: datetime) -> dict[str, A
     except leavers.ReinstatementUnavailable as exc:
         return {"available": False, "reinstatable_until": store._iso(limit), "reason": exc.extensions.get("reason"),
                 "detail": exc.detail}
-    return {"available": True, "reinstatable_until": store._iso(limit), "reason": None, "grants": grants}
+    return {"available": True, "reinstatable_until": store._iso(limit), "reason": None, "detail": None,
+            "grants": grants}

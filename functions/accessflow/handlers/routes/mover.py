@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from accessflow.adapters.clock import utcnow
 from accessflow.domain import rules
+from accessflow.domain.errors import Conflict
 from accessflow.handlers.http import ID_PATTERN, app, caller_member, ctx, settings, workflow
 from accessflow.schemas import MoveBody
 from accessflow.store import repository as store
@@ -40,9 +41,18 @@ def move_member(business_id: IdPath, member_id: IdPath, body: Annotated[MoveBody
     req = mover.MoveRequest(
         business_id=business_id, grants=body.grants, source="api", requested_by=f"member:{me.member_id}",
         member_id=member_id,
-        move_id=mover.move_id_for(business_id, f"api:{me.member_id}:{key}") if key else None)
+        move_id=mover.move_id_for(business_id, f"api:{me.member_id}:{member_id}:{key}") if key else None)
     move = mover.begin(req, ctx(me), utcnow(), authorize=authorize)
+    if key and _desired(move.desired) != _desired(store.grants_json(body.grants)):
+        # the key names an earlier request with another desired set: answering it would hide that
+        # this one was not applied
+        raise Conflict(f"Idempotency-Key {key} was used for another desired set of this member; nothing "
+                       "changed. Use a new key for a new request.", move_id=move.move_id)
     arn = mover.start_workflow(move, req, workflow=workflow(), state_machine_arn=settings().mover_state_machine_arn)
     view = mover.view(move) | {"execution_arn": arn}
     return Response(status_code=202 if view["pending"] else 200, content_type="application/json",
                     body=json.dumps(view))
+
+
+def _desired(grants: Any) -> list[tuple[str, str]]:
+    return sorted((g["account_id"], g["role"]) for g in grants or [])

@@ -133,7 +133,9 @@ async function importView(app, importId) {
     replace(slot,
       h("h2", { id: "bulk-import-title" }, `Import ${report.import_id}`),
       h("p", { id: "bulk-progress-label", class: "bulk-status" },
-        running ? `In progress: ${done} of ${c.rows} rows done.` : `Completed: ${c.rows} rows.`),
+        running ? `In progress: ${done} of ${c.rows} rows done.`
+          : report.status === "FAILED" ? `Failed: the import stopped with ${done} of ${c.rows} rows done.`
+            : `Completed: ${c.rows} rows.`),
       progress,
       h("p", { class: "bulk-summary" },
         `${c.created} rows invited (${report.invitations_created} invitations), ${c.duplicate} duplicate, `,
@@ -146,7 +148,7 @@ async function importView(app, importId) {
       window.setTimeout(() => { if (slot.isConnected) load(); }, POLL_MS);
     } else if (!announced) {
       announced = true;
-      announce(`Import completed: ${c.created} rows invited, ${c.duplicate} duplicate, ${c.refused} refused, ${c.failed} failed.`);
+      announce(`Import ${report.status === "FAILED" ? "failed" : "completed"}: ${c.created} rows invited, ${c.duplicate} duplicate, ${c.refused} refused, ${c.failed} failed.`);
     }
   };
   await load();
