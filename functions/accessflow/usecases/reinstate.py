@@ -56,11 +56,7 @@ def reinstate(business_id: str, member_id: str, me: MemberItem, *, ctx: store.Co
         raise UnknownBusiness(f"Business {business_id} does not exist.")
     receipt: dict[str, Any] = (item.receipt or {}) if item else {}
     grants: list[dict[str, Any]] = list(receipt.get("grants_revoked") or [])
-    accounts = []
-    for g in grants:
-        account = store.get_account(business_id, g["account_id"])
-        accounts.append(leavers.AccountState(g["account_id"], account is not None,
-                                             account is not None and store.is_retired(account)))
+    accounts = _account_states(business_id, grants)
     leavers.check_reinstatable(member_status=member.status, offboarding_status=item.status if item else None,
                                until=until(item, business_id) if item else None, grants=grants,
                                accounts=accounts, now=now)
@@ -76,6 +72,16 @@ def reinstate(business_id: str, member_id: str, me: MemberItem, *, ctx: store.Co
     return onboarding.record(req, ctx, now)
 
 
+def _account_states(business_id: str, grants: list[dict[str, Any]]) -> list[leavers.AccountState]:
+    """Whether each account of the receipt still exists and is open (the rule reinstates into open ones only)."""
+    states = []
+    for g in grants:
+        account = store.get_account(business_id, g["account_id"])
+        states.append(leavers.AccountState(g["account_id"], account is not None,
+                                           account is not None and store.is_retired(account)))
+    return states
+
+
 def availability(business_id: str, member_id: str, now: datetime) -> dict[str, Any]:
     """Whether the member can be reinstated now, until when, and why not (for the console)."""
     member = store.get_member(business_id, member_id)
@@ -85,11 +91,7 @@ def availability(business_id: str, member_id: str, now: datetime) -> dict[str, A
                 "detail": "No completed offboarding to reinstate from; send a normal invitation."}
     limit = until(item, business_id)
     grants = list((item.receipt or {}).get("grants_revoked") or [])
-    accounts = []
-    for g in grants:
-        account = store.get_account(business_id, g["account_id"])
-        accounts.append(leavers.AccountState(g["account_id"], account is not None,
-                                             account is not None and store.is_retired(account)))
+    accounts = _account_states(business_id, grants)
     try:
         leavers.check_reinstatable(member_status=member.status, offboarding_status=item.status, until=limit,
                                    grants=grants, accounts=accounts, now=now)
