@@ -314,8 +314,9 @@ def test_access_review_csv_download_equals_the_api(console: Any, world: World, a
                        params={"format": "csv"}).text
     rows = list(csv.DictReader(io.StringIO(downloaded)))
     assert rows == list(csv.DictReader(io.StringIO(from_api)))
-    assert {(r["email"], r["account_id"], r["role"]) for r in rows} >= {
-        ("bob@acme.example", "tiktok-main", "Moderator"), (ADMIN[0], "meta-ads", "Admin")}
+    # (Bob's role depends on whether the role-change test ran before on this worker: only that he is listed)
+    assert (ADMIN[0], "meta-ads", "Admin") in {(r["email"], r["account_id"], r["role"]) for r in rows}
+    assert any(r["email"] == "bob@acme.example" and r["account_id"] == "tiktok-main" for r in rows)
     expect(page.locator("table.review tbody tr")).to_have_count(len(rows))
 
 
