@@ -634,3 +634,32 @@ def test_review_schedule_follows_the_cadence(stack: Any, api: Any) -> None:
     s = api.get(f"/businesses/{b}/review-schedule", token=t).json()
     monthly = datetime.fromisoformat(s["next_at"].replace("Z", "+00:00"))
     assert s["cadence"] == "monthly" and monthly < first, s
+
+
+def test_a_declined_raise_frees_the_member_for_the_next_move(stack: Any, api: Any) -> None:
+    """(The 30-day expiry is a task timeout on the wall clock, not the stack clock: not testable here.)"""
+    w = make_world(stack, accounts=2)
+    second = f"second-{uuid.uuid4().hex[:6]}@example.com"
+    onboard(w, api, second, {"acct-1": "Admin", "acct-2": "Admin"})
+    m = onboard(w, api, f"exp-{uuid.uuid4().hex[:6]}@example.com", {"acct-1": "Editor"})
+    b, t = w.business_id, w.admin.token
+    raise_ = [{"account_id": "acct-1", "role": "Editor"}, {"account_id": "acct-2", "role": "Admin"}]
+    r = api.put(f"/businesses/{b}/members/{m}/grants", token=t, json={"grants": raise_})
+    assert r.status_code == 202, r.text
+    move = r.json()
+    stack.wait_for_state(move["execution_arn"], "AwaitConfirmation")
+    problem(api.put(f"/businesses/{b}/members/{m}/grants", token=t,
+                    json={"grants": [{"account_id": "acct-1", "role": "Analyst"}]}), 409, "change-pending")
+    r = api.post(f"/businesses/{b}/invitations/{move['invitation_id']}/reject", token=w.people[second].token,
+                 json={"reason": "not yet"})
+    assert r.status_code == 200, r.text
+    assert stack.wait_execution(move["execution_arn"])["status"] == "SUCCEEDED"
+    changed = eventually(lambda: [e["detail"] for e in stack.events if e["detail-type"] == "member.changed"
+                                  and e["detail"].get("move_id") == move["move_id"] and e["detail"]["declined"]],
+                         what="member.changed with the declined raise")
+    assert changed[0]["declined"] == [{"account_id": "acct-2", "change": "add", "before": None, "after": "Admin"}]
+    roles = {g["account_id"]: g["role"] for x in members(w, api) if x["member_id"] == m for g in x["grants"]}
+    assert roles == {"acct-1": "Editor"}, roles
+    r = api.put(f"/businesses/{b}/members/{m}/grants", token=t, json={"grants": [{"account_id": "acct-1",
+                                                                                  "role": "Analyst"}]})
+    assert r.status_code == 200, r.text
