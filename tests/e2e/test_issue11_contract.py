@@ -329,6 +329,8 @@ def test_two_reviewers_deciding_one_item_at_once_keep_the_counters_exact(stack: 
     assert r.status_code == 201, r.text
     # a cursor of one campaign given to another: a 400 problem, never a 500 or the other's items
     c2 = r.json()["campaign_id"]
+    listed = api.get(f"/businesses/{b}/reviews", token=w.admin.token).json()["campaigns"]
+    assert [x["campaign_id"] for x in listed] == [c2, c], listed  # newest first
     for path in ("items", "report"):
         page = api.get(f"/businesses/{b}/reviews/{c}/{path}", token=w.admin.token, params={"limit": 1}).json()
         assert page["next_cursor"], page
@@ -663,3 +665,33 @@ def test_a_declined_raise_frees_the_member_for_the_next_move(stack: Any, api: An
     r = api.put(f"/businesses/{b}/members/{m}/grants", token=t, json={"grants": [{"account_id": "acct-1",
                                                                                   "role": "Analyst"}]})
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("case,code", [("business", "unknown-business"), ("member", "unknown-member"),
+                                       ("account", "unknown-account"), ("last-admin", "last-admin")])
+def test_hr_move_rejections_carry_the_documented_code(world: World, api: Any, case: str, code: str) -> None:
+    from accessflow.usecases.mover import move_id_for
+
+    admin = next(x["member_id"] for x in members(world, api) if x["email"] == world.admin.email)
+    detail: dict[str, Any] = {"business_id": world.business_id, "member_id": admin, "requested_by": "workday",
+                              "idempotency_key": uuid.uuid4().hex,
+                              "grants": [{"account_id": "acct-1", "role": "Admin"}]}
+    if case == "business":
+        detail["business_id"] = f"nobiz-{uuid.uuid4().hex[:6]}"
+    elif case == "member":
+        detail["member_id"] = f"nobody-{uuid.uuid4().hex[:6]}"
+    elif case == "account":
+        detail["grants"] = [{"account_id": "acct-1", "role": "Admin"}, {"account_id": "acct-9", "role": "Editor"}]
+    else:  # the sole Admin of acct-2/acct-3 moved off them: a mover is not a termination
+        detail["grants"] = [{"account_id": "acct-1", "role": "Admin"}]
+    before = members(world, api)
+    world.stack.put_event("member.change.requested", detail, source="hr.workday")
+    world.stack.wait_idle()
+    run = [e for e in world.stack.executions("MoverStateMachine")
+           if e["name"] == f"mov-{move_id_for(detail['business_id'], detail['idempotency_key'])}"]
+    assert len(run) == 1 and world.stack.wait_execution(run[0]["executionArn"])["status"] == "FAILED"
+    rejected = [e["detail"] for e in world.stack.events if e["detail-type"] == "member.change.rejected"
+                and e["detail"].get("idempotency_key") == detail["idempotency_key"]]
+    assert len(rejected) == 1 and rejected[0]["code"] == code, rejected
+    assert {"business_id", "code", "reason", "member_id", "idempotency_key", "request"} <= set(rejected[0])
+    assert members(world, api) == before
