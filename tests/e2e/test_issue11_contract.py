@@ -130,23 +130,19 @@ def test_move_unknown_member_is_404(world: World, api: Any) -> None:
 
 
 def test_two_admins_moving_the_same_member_at_once_one_proposal(world: World, api: Any) -> None:
+    """Through the HTTP API (the local API runs one request per function at a time: the true race is
+    tests/integration/test_mover_race.py)."""
     m = onboard(world, api, f"race-{uuid.uuid4().hex[:6]}@example.com", {"acct-1": "Analyst"})
-    out: list[Any] = []
-
-    def go(role: str) -> None:
-        out.append(api.put(f"/businesses/{world.business_id}/members/{m}/grants", token=world.admin.token,
-                           json={"grants": [{"account_id": "acct-1", "role": "Analyst"},
-                                            {"account_id": "acct-3", "role": role}]}))
-
-    ts = [threading.Thread(target=go, args=(r,)) for r in ("Admin", "Admin")]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    out = _race(*[lambda a=a: api.put(f"/businesses/{world.business_id}/members/{m}/grants", token=world.admin.token,
+                                      json={"grants": [{"account_id": "acct-1", "role": "Analyst"},
+                                                       {"account_id": a, "role": "Admin"}]})
+                  for a in ("acct-2", "acct-3")])
     codes = sorted(r.status_code for r in out)
-    assert codes in ([202, 409], [202, 202]), [r.text for r in out]
-    if codes == [202, 409]:
-        problem(next(r for r in out if r.status_code == 409), 409, "change-pending")
+    assert codes == [202, 409], [r.text for r in out]  # one waiting move per member (docs/movers.md)
+    problem(next(r for r in out if r.status_code == 409), 409, "change-pending")
+    waiting = api.get(f"/businesses/{world.business_id}/invitations", token=world.admin.token,
+                      params={"status": "ACCEPTED"}).json()["invitations"]
+    assert len([i for i in waiting if i["member_id"] == m]) == 1, waiting
 
 
 # --- leaver guard and reinstate --------------------------------------------------------------------------
@@ -329,6 +325,8 @@ def test_two_reviewers_deciding_one_item_at_once_keep_the_counters_exact(stack: 
     assert r.status_code == 201, r.text
     # a cursor of one campaign given to another: a 400 problem, never a 500 or the other's items
     c2 = r.json()["campaign_id"]
+    listed = api.get(f"/businesses/{b}/reviews", token=w.admin.token).json()["campaigns"]
+    assert [x["campaign_id"] for x in listed] == [c2, c], listed  # newest first
     for path in ("items", "report"):
         page = api.get(f"/businesses/{b}/reviews/{c}/{path}", token=w.admin.token, params={"limit": 1}).json()
         assert page["next_cursor"], page
@@ -634,3 +632,62 @@ def test_review_schedule_follows_the_cadence(stack: Any, api: Any) -> None:
     s = api.get(f"/businesses/{b}/review-schedule", token=t).json()
     monthly = datetime.fromisoformat(s["next_at"].replace("Z", "+00:00"))
     assert s["cadence"] == "monthly" and monthly < first, s
+
+
+def test_a_declined_raise_frees_the_member_for_the_next_move(stack: Any, api: Any) -> None:
+    """(The 30-day expiry is a task timeout on the wall clock, not the stack clock: not testable here.)"""
+    w = make_world(stack, accounts=2)
+    second = f"second-{uuid.uuid4().hex[:6]}@example.com"
+    onboard(w, api, second, {"acct-1": "Admin", "acct-2": "Admin"})
+    m = onboard(w, api, f"exp-{uuid.uuid4().hex[:6]}@example.com", {"acct-1": "Editor"})
+    b, t = w.business_id, w.admin.token
+    raise_ = [{"account_id": "acct-1", "role": "Editor"}, {"account_id": "acct-2", "role": "Admin"}]
+    r = api.put(f"/businesses/{b}/members/{m}/grants", token=t, json={"grants": raise_})
+    assert r.status_code == 202, r.text
+    move = r.json()
+    stack.wait_for_state(move["execution_arn"], "AwaitConfirmation")
+    problem(api.put(f"/businesses/{b}/members/{m}/grants", token=t,
+                    json={"grants": [{"account_id": "acct-1", "role": "Analyst"}]}), 409, "change-pending")
+    r = api.post(f"/businesses/{b}/invitations/{move['invitation_id']}/reject", token=w.people[second].token,
+                 json={"reason": "not yet"})
+    assert r.status_code == 200, r.text
+    assert stack.wait_execution(move["execution_arn"])["status"] == "SUCCEEDED"
+    changed = eventually(lambda: [e["detail"] for e in stack.events if e["detail-type"] == "member.changed"
+                                  and e["detail"].get("move_id") == move["move_id"] and e["detail"]["declined"]],
+                         what="member.changed with the declined raise")
+    assert changed[0]["declined"] == [{"account_id": "acct-2", "change": "add", "before": None, "after": "Admin"}]
+    roles = {g["account_id"]: g["role"] for x in members(w, api) if x["member_id"] == m for g in x["grants"]}
+    assert roles == {"acct-1": "Editor"}, roles
+    r = api.put(f"/businesses/{b}/members/{m}/grants", token=t, json={"grants": [{"account_id": "acct-1",
+                                                                                  "role": "Analyst"}]})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("case,code", [("business", "unknown-business"), ("member", "unknown-member"),
+                                       ("account", "unknown-account"), ("last-admin", "last-admin")])
+def test_hr_move_rejections_carry_the_documented_code(world: World, api: Any, case: str, code: str) -> None:
+    from accessflow.usecases.mover import move_id_for
+
+    admin = next(x["member_id"] for x in members(world, api) if x["email"] == world.admin.email)
+    detail: dict[str, Any] = {"business_id": world.business_id, "member_id": admin, "requested_by": "workday",
+                              "idempotency_key": uuid.uuid4().hex,
+                              "grants": [{"account_id": "acct-1", "role": "Admin"}]}
+    if case == "business":
+        detail["business_id"] = f"nobiz-{uuid.uuid4().hex[:6]}"
+    elif case == "member":
+        detail["member_id"] = f"nobody-{uuid.uuid4().hex[:6]}"
+    elif case == "account":
+        detail["grants"] = [{"account_id": "acct-1", "role": "Admin"}, {"account_id": "acct-9", "role": "Editor"}]
+    else:  # the sole Admin of acct-2/acct-3 moved off them: a mover is not a termination
+        detail["grants"] = [{"account_id": "acct-1", "role": "Admin"}]
+    before = members(world, api)
+    world.stack.put_event("member.change.requested", detail, source="hr.workday")
+    world.stack.wait_idle()
+    run = [e for e in world.stack.executions("MoverStateMachine")
+           if e["name"] == f"mov-{move_id_for(detail['business_id'], detail['idempotency_key'])}"]
+    assert len(run) == 1 and world.stack.wait_execution(run[0]["executionArn"])["status"] == "FAILED"
+    rejected = [e["detail"] for e in world.stack.events if e["detail-type"] == "member.change.rejected"
+                and e["detail"].get("idempotency_key") == detail["idempotency_key"]]
+    assert len(rejected) == 1 and rejected[0]["code"] == code, rejected
+    assert {"business_id", "code", "reason", "member_id", "idempotency_key", "request"} <= set(rejected[0])
+    assert members(world, api) == before

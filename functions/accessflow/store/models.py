@@ -381,6 +381,14 @@ class MoveItem(BaseItem):
     decided_by = UnicodeAttribute(null=True)
 
 
+class MovePendingItem(BaseItem):
+    """``BIZ#{b}`` / ``MOVEPENDING#{member}``: the member's latest move with a proposal. Written in the
+    move's transaction, conditional on not existing or naming a move no longer waiting: two moves of one
+    member at once cannot both record a proposal (the open-proposals index query is only a pre-check)."""
+
+    move_id = UnicodeAttribute()
+
+
 class ImportItem(BaseItem):
     """A bulk import (issue 11): who asked, what the file held (``digest``), the counts at submission
     and, once the workflow finished, the final counts. Its rows are :class:`ImportRowItem`."""

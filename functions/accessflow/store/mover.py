@@ -24,7 +24,7 @@ from accessflow.domain.model import Grant, GrantStatus, InvitationStatus, Member
 from accessflow.domain.mover import LOWER, REMOVE, Change
 from accessflow.domain.policy import BusinessPolicy
 from accessflow.domain.roles import Role
-from accessflow.store.models import AccountItem, GrantItem, InvitationItem, MemberItem, MoveItem
+from accessflow.store.models import AccountItem, GrantItem, InvitationItem, MemberItem, MoveItem, MovePendingItem
 from accessflow.store.repository import (
     AuditDraft,
     Context,
@@ -51,6 +51,18 @@ def move_sk(move_id: str) -> str:
 def get_move(business_id: str, move_id: str) -> MoveItem | None:
     try:
         return MoveItem.get(biz_pk(business_id), move_sk(move_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def pending_sk(member_id: str) -> str:
+    return f"MOVEPENDING#{member_id}"
+
+
+def pending_move_id(business_id: str, member_id: str) -> str | None:
+    """The move named by the member's pending marker (strongly consistent), waiting or not."""
+    try:
+        return str(MovePendingItem.get(biz_pk(business_id), pending_sk(member_id), consistent_read=True).move_id)
     except DoesNotExist:
         return None
 
@@ -87,11 +99,13 @@ def apply_move(
     member: MemberItem, *, move_id: str, source: str, requested_by: str, desired: Sequence[Grant],
     reductions: Sequence[Change], proposals: Sequence[Change], needs_confirmation: bool,
     current: Mapping[str, GrantItem], confirmation_window: timedelta, ctx: Context, now: datetime,
+    replaces_pending: str | None = None,
 ) -> MoveItem:
     """The move record, the reductions and the proposal, in ONE transaction (see the module's doc).
     Raises ``ConditionFailed`` naming what lost: ``move`` (recorded already), ``member`` (no longer
     ACTIVE), ``grant:{a}`` (changed meanwhile), ``admins:{a}`` (the last Admin), ``account:{a}``
-    (retired meanwhile)."""
+    (retired meanwhile), ``pending`` (another move recorded a proposal since ``replaces_pending``, the
+    marker's move the caller read and found no longer waiting, or None if there was none)."""
     b, m = member.business_id, member.member_id
     reduction_views = [c.as_dict() for c in reductions]
     proposal_views = [c.as_dict() for c in proposals]
@@ -130,6 +144,9 @@ def apply_move(
             tx.update(f"admins:{a}", account_key(b, a), [AccountItem.admin_count.add(-1)],
                       condition=AccountItem.pk.exists() & (AccountItem.admin_count > 1))
     if proposals:
+        tx.save("pending", MovePendingItem(pk=biz_pk(b), sk=pending_sk(m), move_id=move_id),
+                condition=MovePendingItem.pk.does_not_exist() if replaces_pending is None
+                else MovePendingItem.move_id == replaces_pending)
         grants = [{"account_id": c.account_id, "role": c.after.value} for c in proposals if c.after]
         tx.save("invitation", InvitationItem(
             pk=biz_pk(b), sk=f"INV#{move_id}", business_id=b, invitation_id=move_id, member_id=m,

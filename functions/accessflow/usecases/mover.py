@@ -87,6 +87,7 @@ class Plan:
     member: MemberItem
     current: dict[str, GrantItem]
     diff: rules.MoveDiff
+    replaces_pending: str | None = None  # the pending marker's move, read and found no longer waiting
 
 
 def plan(req: MoveRequest, authorize: Callable[[list[str]], None] | None = None) -> Plan:
@@ -123,15 +124,20 @@ def plan(req: MoveRequest, authorize: Callable[[list[str]], None] | None = None)
     if retired:
         raise AccountRetired(f"Account(s) {', '.join(retired)} are retired; nobody can be given a role on them.",
                              accounts=retired)
-    waiting = move_store.open_proposals(b, member.email)
+    waiting = [w.invitation_id for w in move_store.open_proposals(b, member.email)]
+    marker = move_store.pending_move_id(b, member.member_id)
+    if marker is not None and not waiting:  # the index may lag; the marker is read consistently
+        other = move_store.get_move(b, marker)
+        if other is not None and other.status == move_store.AWAITING:
+            waiting = [marker]
     if waiting:
         raise ChangePending(
-            f"Change {waiting[0].invitation_id} of this member awaits an Admin's confirmation; confirm or reject "
-            "it first.", invitation_id=waiting[0].invitation_id)
+            f"Change {waiting[0]} of this member awaits an Admin's confirmation; confirm or reject "
+            "it first.", invitation_id=waiting[0])
     policy = store.policy_of(business)
     moving_admins = [c.account_id for c in (*diff.reductions, *diff.proposals) if c.admin_delta]
     rules.check_admin_rules(diff, off_store.admin_counts(b, moving_admins), policy)
-    return Plan(business, policy, member, current, diff)
+    return Plan(business, policy, member, current, diff, replaces_pending=marker)
 
 
 def begin(req: MoveRequest, ctx: store.Context, now: datetime, *,
@@ -151,12 +157,14 @@ def begin(req: MoveRequest, ctx: store.Context, now: datetime, *,
             existing = move_store.apply_move(
                 p.member, move_id=move_id, source=req.source, requested_by=req.actor, desired=req.grants,
                 reductions=d.reductions, proposals=d.proposals, needs_confirmation=needs, current=p.current,
-                confirmation_window=CONFIRMATION_WINDOW, ctx=ctx, now=now)
+                confirmation_window=CONFIRMATION_WINDOW, ctx=ctx, now=now, replaces_pending=p.replaces_pending)
         except store.ConditionFailed as exc:
             existing = move_store.get_move(req.business_id, move_id)  # a racing duplicate: same effect
-            if existing is None and (attempt == 2 or not all(label.startswith("grant:") for label in exc.labels)):
+            replan = all(label.startswith("grant:") or label == "pending" for label in exc.labels)
+            if existing is None and (attempt == 2 or not replan):
                 raise _apply_error(exc, p) from exc
-            # else a grant changed between the read and the write: plan again from what is there now
+            # else a grant changed, or another move recorded a proposal, between the read and the
+            # write: plan again from what is there now (that move's proposal is then change-pending)
         else:
             _verify(p.member, d)
     assert existing is not None
