@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
 export TZ := UTC
 
-.PHONY: install demo test lint typecheck unit integration e2e browser bench serve openapi clean stress-offboarding
+.PHONY: install demo test lint typecheck unit integration e2e browser screenshots bench serve openapi clean stress-offboarding
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -54,6 +54,12 @@ test: lint typecheck
 
 browser: $(STAMP)
 	CHROMIUM="$$(PY=$(BIN)/python ./.ci/ensure-chromium)" && export CHROMIUM && $(BIN)/pytest -q tests/browser
+
+# The browser tests again, writing their screenshots into docs/screenshots/ (the ones the README shows)
+# instead of .local/screenshots/: run it when a page changed, look at them, commit them.
+screenshots: $(STAMP)
+	CHROMIUM="$$(PY=$(BIN)/python ./.ci/ensure-chromium)" && export CHROMIUM && \
+	ACCESSFLOW_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -n 2 --dist loadfile tests/browser
 
 # Regenerate the committed OpenAPI document from the app's routes (a test keeps it equal to GET /openapi.json).
 openapi: $(STAMP)

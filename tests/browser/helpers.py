@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
 import time
 import uuid
@@ -16,7 +17,11 @@ from accessflow.adapters.clock import utcnow
 from tests.e2e.people import audit, wait_sent
 from tests.world import Person, World, bind_store
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Every run takes the screenshots; they land in .local/screenshots/ (ignored) unless ACCESSFLOW_SCREENSHOTS
+# names another folder: `make screenshots` sets it to docs/screenshots/, the committed ones. Writing into
+# the tracked tree on every `make test` left a working tree that `git pull` refused to update.
+_REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = _REPO / os.environ.get("ACCESSFLOW_SCREENSHOTS", ".local/screenshots")
 LINK = re.compile(r"https?://\S+/accept\?token=[A-Za-z0-9_\-]+")
 ACCOUNTS = [("acme-tiktok", "Acme on TikTok", "tiktok"), ("acme-insta", "Acme on Instagram", "instagram"),
             ("acme-ads", "Acme Ads", "meta-ads")]

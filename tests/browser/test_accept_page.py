@@ -2,7 +2,7 @@
 OpenID Connect provider, to Accept; every refusal says what happened and what to do, and changes
 nothing; the link token never leaks; keyboard only; axe-core; the security headers.
 
-Screenshots of each state land in ``docs/screenshots/invitee-*.png``.
+Screenshots of each state land in ``docs/screenshots/invitee-*.png`` with ``make screenshots``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Admins sign in at the local OpenID Connect provider through the console's own si
 then work only through the page: invite (two accounts), resend with the cooldown shown, revoke, change
 a role, try to demote the last Admin, offboard with progress then the receipt, filter the audit trail,
 download the access review as CSV; a second admin confirms an Admin role from the queue. What the page
-claims is checked against the HTTP API. Screenshots of each view go to ``docs/screenshots/``.
+claims is checked against the HTTP API. Screenshots of each view go to ``docs/screenshots/`` with ``make screenshots``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Access review campaigns in the console (Playwright + Chromium against the local stack): an Admin
 starts a review now, decides items in the inbox one by one (with a note), in bulk, and with the
 keyboard alone, sees who is idle, reads the report and downloads its CSV, and sets the schedule. What
-the page claims is checked against the HTTP API; screenshots go to ``docs/screenshots/``."""
+the page claims is checked against the HTTP API; screenshots go to ``docs/screenshots/`` with ``make screenshots``."""
 
 from __future__ import annotations
 
