@@ -95,6 +95,28 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
+def console_sign_in(page: Any, stack: Any, business_id: str, view: str, email_address: str) -> None:
+    """Open the console at a view, press "Sign in", type the e-mail at the local IdP's form: back in the
+    console, signed in as that person."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{stack.api_url}/console#/{business_id}/{view}")
+    page.get_by_role("button", name="Sign in").click()
+    sign_in_at_idp(page, stack.idp.issuer, email_address)
+    page.wait_for_url(re.compile(r"/console(#.*)?$"))
+    expect(page.locator(".signed-in")).to_contain_text(email_address)
+
+
+def open_console_view(page: Any, business_id: str, view: str, heading: str | re.Pattern[str] | None = None) -> None:
+    """Go to a console view by its hash (as a link would) and wait until it has loaded."""
+    from playwright.sync_api import expect
+
+    page.evaluate("h => { window.location.hash = h; }", f"#/{business_id}/{view}")
+    if heading is not None:
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.locator(".loading")).to_have_count(0)
+
+
 def sign_in_at_idp(page: Any, issuer: str, email_address: str) -> None:
     """At the local OIDC provider's authorization form: type the e-mail as the subject, authorize."""
     page.wait_for_url(f"{issuer.rstrip('/')}/**")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import screenshot, sign_in_at_idp
+from tests.browser.helpers import console_sign_in, screenshot, sign_in_at_idp
 from tests.e2e.people import set_role, wait_sent
 from tests.world import Person, World, bind_store, eventually, invitation_link_token
 
@@ -113,11 +113,7 @@ def console(browser: Any, stack: Any, world: World) -> Iterator[Any]:
 
 def sign_in(page: Any, stack: Any, email: str) -> None:
     """Open the console, "Sign in", type the e-mail at the local IdP's form, "Authorize"."""
-    page.goto(f"{stack.api_url}/console#/{BUSINESS}/team")
-    page.get_by_role("button", name="Sign in").click()
-    sign_in_at_idp(page, stack.idp.issuer, email)
-    page.wait_for_url(re.compile(r"/console(#.*)?$"))
-    expect(page.locator(".signed-in")).to_contain_text(email)
+    console_sign_in(page, stack, BUSINESS, "team", email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Team members")
 
 

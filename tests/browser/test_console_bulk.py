@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import business_state, make_business, screenshot, sign_in_at_idp
+from tests.browser.helpers import business_state, console_sign_in, make_business, open_console_view, screenshot
 from tests.browser.test_console import serious_violations
 from tests.world import World
 
@@ -40,20 +40,14 @@ def world(stack: Any) -> World:
 def console(browser: Any, stack: Any, world: World) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
-    page.goto(f"{stack.api_url}/console#/{world.business_id}/bulk")
-    page.get_by_role("button", name="Sign in").click()
-    sign_in_at_idp(page, stack.idp.issuer, world.admin.email)
-    page.wait_for_url(re.compile(r"/console(#.*)?$"))
-    expect(page.locator(".signed-in")).to_contain_text(world.admin.email)
+    console_sign_in(page, stack, world.business_id, "bulk", world.admin.email)
     open_view(page, world)
     yield page
     context.close()
 
 
 def open_view(page: Any, world: World) -> None:
-    page.evaluate("h => { window.location.hash = h; }", f"#/{world.business_id}/bulk")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Bulk import")
-    expect(page.locator(".loading")).to_have_count(0)
+    open_console_view(page, world.business_id, "bulk", "Bulk import")
 
 
 def test_check_then_import_a_file_and_follow_its_results(console: Any, world: World, api: Any,

@@ -7,7 +7,6 @@ What the page claims is checked through the HTTP API; axe-core checks both; the 
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import make_business, screenshot, sign_in_at_idp
+from tests.browser.helpers import console_sign_in, make_business, screenshot
 from tests.browser.test_console import serious_violations
 from tests.world import World, eventually
 
@@ -68,11 +67,7 @@ def people(world: World, api: Any) -> dict[str, str]:
 def console(browser: Any, stack: Any, world: World, people: dict[str, str]) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
-    page.goto(f"{stack.api_url}/console#/{world.business_id}/held")
-    page.get_by_role("button", name="Sign in").click()
-    sign_in_at_idp(page, stack.idp.issuer, world.admin.email)
-    page.wait_for_url(re.compile(r"/console(#.*)?$"))
-    expect(page.locator(".signed-in")).to_contain_text(world.admin.email)
+    console_sign_in(page, stack, world.business_id, "held", world.admin.email)
     yield page
     context.close()
 

@@ -4,7 +4,6 @@ reached with Tab and used with Enter or typing; what happened is checked through
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import make_business, sign_in_at_idp
+from tests.browser.helpers import console_sign_in, make_business, open_console_view
 from tests.browser.test_console import tab_to
 from tests.browser.test_console_guard import seed
 from tests.world import World
@@ -34,19 +33,13 @@ def world(stack: Any, api: Any) -> World:
 def console(browser: Any, stack: Any, world: World) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
-    page.goto(f"{stack.api_url}/console#/{world.business_id}/bulk")
-    page.get_by_role("button", name="Sign in").click()
-    sign_in_at_idp(page, stack.idp.issuer, world.admin.email)
-    page.wait_for_url(re.compile(r"/console(#.*)?$"))
-    expect(page.locator(".signed-in")).to_contain_text(world.admin.email)
+    console_sign_in(page, stack, world.business_id, "bulk", world.admin.email)
     yield page
     context.close()
 
 
 def go(page: Any, world: World, view: str, heading: str) -> None:
-    page.evaluate("h => { window.location.hash = h; }", f"#/{world.business_id}/{view}")
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    expect(page.locator(".loading")).to_have_count(0)
+    open_console_view(page, world.business_id, view, heading)
     page.locator("body").focus()
 
 

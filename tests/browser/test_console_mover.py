@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import sign_in_at_idp
+from tests.browser.helpers import console_sign_in
 from tests.e2e.people import members, onboard
 from tests.world import make_world
 
@@ -30,10 +30,7 @@ def test_a_second_admin_confirms_a_movers_raise_from_the_queue(browser: Any, sta
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     try:
         page = context.new_page()
-        page.goto(f"{stack.api_url}/console#/{b}/team")
-        page.get_by_role("button", name="Sign in").click()
-        sign_in_at_idp(page, stack.idp.issuer, "second@example.com")
-        page.wait_for_url(re.compile(r"/console(#.*)?$"))
+        console_sign_in(page, stack, b, "team", "second@example.com")
         expect(page.get_by_role("heading", level=1)).to_have_text("Team members")
         page.evaluate("h => { window.location.hash = h; }", f"#/{b}/confirmations")
         expect(page.get_by_role("heading", level=1)).to_have_text("Waiting for confirmation")

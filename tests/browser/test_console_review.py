@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import screenshot, sign_in_at_idp
+from tests.browser.helpers import console_sign_in, open_console_view, screenshot
 from tests.browser.test_console import focused_label, onboard_named, serious_violations, tab_to
 from tests.world import Person, World, bind_store, eventually
 
@@ -59,20 +59,13 @@ def world(stack: Any, api: Any) -> World:
 def console(browser: Any, stack: Any, world: World) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{stack.api_url}/console#/{BUSINESS}/reviews")
-    page.get_by_role("button", name="Sign in").click()
-    sign_in_at_idp(page, stack.idp.issuer, ADMIN[0])
-    page.wait_for_url(re.compile(r"/console(#.*)?$"))
-    expect(page.locator(".signed-in")).to_contain_text(ADMIN[0])
+    console_sign_in(page, stack, BUSINESS, "reviews", ADMIN[0])
     yield page
     context.close()
 
 
 def go(page: Any, view: str, param: str = "", heading: str | re.Pattern[str] | None = None) -> None:
-    page.evaluate("h => { window.location.hash = h; }", f"#/{BUSINESS}/{view}" + (f"/{param}" if param else ""))
-    if heading:
-        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    expect(page.locator(".loading")).to_have_count(0)
+    open_console_view(page, BUSINESS, view + (f"/{param}" if param else ""), heading or None)
 
 
 def campaign_id(world: World, api: Any) -> str:

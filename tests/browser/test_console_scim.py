@@ -8,7 +8,6 @@ through the HTTP API; axe-core checks the view; the screenshot goes to ``docs/sc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import make_business, screenshot, sign_in_at_idp
+from tests.browser.helpers import console_sign_in, make_business, open_console_view, screenshot
 from tests.browser.test_console import onboard_named, serious_violations
 from tests.world import World
 
@@ -35,20 +34,14 @@ def console(browser: Any, stack: Any, world: World) -> Iterator[Any]:
     """The admin's tab, signed in through the console, on the provisioning view."""
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
-    page.goto(f"{stack.api_url}/console#/{world.business_id}/scim")
-    page.get_by_role("button", name="Sign in").click()
-    sign_in_at_idp(page, stack.idp.issuer, world.admin.email)
-    page.wait_for_url(re.compile(r"/console(#.*)?$"))
-    expect(page.locator(".signed-in")).to_contain_text(world.admin.email)
+    console_sign_in(page, stack, world.business_id, "scim", world.admin.email)
     open_view(page, world)
     yield page
     context.close()
 
 
 def open_view(page: Any, world: World) -> None:
-    page.evaluate("h => { window.location.hash = h; }", f"#/{world.business_id}/scim")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Provisioning (SCIM)")
-    expect(page.locator(".loading")).to_have_count(0)
+    open_console_view(page, world.business_id, "scim", "Provisioning (SCIM)")
 
 
 def tokens(world: World, api: Any) -> list[dict[str, Any]]:
@@ -171,10 +164,7 @@ def test_an_admin_of_one_account_sees_the_token_refusal_and_can_define_bundles_o
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     try:
         page = context.new_page()
-        page.goto(f"{stack.api_url}/console#/{world.business_id}/scim")
-        page.get_by_role("button", name="Sign in").click()
-        sign_in_at_idp(page, stack.idp.issuer, email)
-        page.wait_for_url(re.compile(r"/console(#.*)?$"))
+        console_sign_in(page, stack, world.business_id, "scim", email)
         open_view(page, world)
         refusal = page.locator("#scim-tokens .problem")
         expect(refusal.locator(".problem-title")).not_to_be_empty()
