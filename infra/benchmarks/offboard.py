@@ -23,48 +23,6 @@ TARGET_RATIO = 0.65
 WRITE_OPS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 
 
-class WriteCounter:
-    """Counts DynamoDB write calls of every botocore client created while it is installed."""
-
-    def __init__(self) -> None:
-        self.calls: dict[str, int] = {}
-        self.enabled = False
-        self._lock = threading.Lock()
-
-    def before_call(self, model: Any, **_: Any) -> None:
-        if self.enabled and model.name in WRITE_OPS:
-            with self._lock:
-                self.calls[model.name] = self.calls.get(model.name, 0) + 1
-
-    @property
-    def total(self) -> int:
-        return sum(self.calls.values())
-
-
-@contextmanager
-def counting(counter: WriteCounter) -> Iterator[None]:
-    """Observe every DynamoDB call of the process, whichever client makes it (boto3's, PynamoDB's, the
-    Powertools idempotency layer's, moto's Step Functions integrations): ``BaseClient._make_api_call``.
-
-    WHY not a ``before-call`` handler registered as clients are created: clients live for the process
-    (PynamoDB's connection, ``adapters/clients.py``), so one created by an earlier benchmark of the same
-    ``make bench`` run was never counted (the figure fell to 3 calls for 1,000 grants)."""
-    import botocore.client
-
-    original = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
-
-    def observed(self: Any, operation_name: str, api_params: Any) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            counter.before_call(self.meta.service_model.operation_model(operation_name))
-        return original(self, operation_name, api_params)
-
-    botocore.client.BaseClient._make_api_call = observed  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[attr-defined]
-
-
 @contextmanager
 def one_backup_per_transaction() -> Iterator[None]:
     """moto 5.2.5's ``transact_write_items`` deep-copies the whole table once PER ITEM of the
@@ -141,10 +99,11 @@ def _seed(stack: Any, business_id: str, email: str) -> str:
 
 
 def run() -> dict[str, Any]:
+    from infra.benchmarks.sweep import ReadCounter
     from infra.localstack import LocalStack
 
-    counter = WriteCounter()
-    with counting(counter), one_backup_per_transaction(), LocalStack(serve_http=False) as stack:
+    counter = ReadCounter()  # every DynamoDB call of the process (``_make_api_call``), whichever client
+    with one_backup_per_transaction(), LocalStack(serve_http=False) as stack:
         from accessflow.store import offboarding as off_store  # importable once the stack put functions/ on the path
         from accessflow.store import repository as store
         from accessflow.store.models import bind
@@ -155,27 +114,27 @@ def run() -> dict[str, Any]:
         member_id = _seed(stack, business_id, email)
         assert len(store.grants_of(business_id, member_id)) == GRANTS
 
-        counter.enabled = True
-        started = time.perf_counter()
-        stack.put_event("member.offboarding.requested", {
-            "business_id": business_id, "email": email, "reason": "bench", "requested_by": "bench",
-            "idempotency_key": uuid.uuid4().hex}, source="hr.bench")
-        stack.wait_idle()
-        item = off_store.get_offboarding(business_id, member_id)
-        assert item is not None and item.execution_arn
-        execution = stack.wait_execution(item.execution_arn, timeout=600)
-        seconds = time.perf_counter() - started
-        counter.enabled = False
+        with counter.counting():
+            started = time.perf_counter()
+            stack.put_event("member.offboarding.requested", {
+                "business_id": business_id, "email": email, "reason": "bench", "requested_by": "bench",
+                "idempotency_key": uuid.uuid4().hex}, source="hr.bench")
+            stack.wait_idle()
+            item = off_store.get_offboarding(business_id, member_id)
+            assert item is not None and item.execution_arn
+            execution = stack.wait_execution(item.execution_arn, timeout=600)
+            seconds = time.perf_counter() - started
 
         left = len(store.grants_of(business_id, member_id))
         member = store.get_member(business_id, member_id)
         ok = execution["status"] == "SUCCEEDED" and left == 0 and member is not None and member.status == "REMOVED"
-    ratio = counter.total / (GRANTS / 25)
-    print(f"   offboarded {GRANTS} grants: {execution['status']}, {left} left; write calls by operation: "
-          f"{dict(sorted(counter.calls.items()))}")
+    writes = {op: n for op, n in sorted(counter.calls.items()) if op in WRITE_OPS}
+    total = sum(writes.values())
+    ratio = total / (GRANTS / 25)
+    print(f"   offboarded {GRANTS} grants: {execution['status']}, {left} left; write calls by operation: {writes}")
     result: dict[str, Any] = {
         "offboard_grants": GRANTS,
-        "offboard_write_calls": counter.total,
+        "offboard_write_calls": total,
         "offboard_write_ratio": round(ratio, 3),
         "offboard_seconds": round(seconds, 2),
     }
